@@ -1,0 +1,45 @@
+"""The `alttext` command: a thin shell that hands each subcommand to its module.
+
+Command modules must be cheap to import: heavy libraries (torch, transformers,
+markdown-it) are imported inside the functions that need them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+from alttext import __version__
+
+COMMAND_MODULES = [
+    "alttext.commands.check",
+]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="alttext",
+        description="Find images without a text alternative and write alt text for them.",
+    )
+    parser.add_argument("--version", action="version", version=f"alttext {__version__}")
+    subcommands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for module_name in COMMAND_MODULES:
+        importlib.import_module(module_name).add_parser(subcommands)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.run(args))
+    except KeyboardInterrupt:
+        print("alttext: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
