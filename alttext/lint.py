@@ -1,0 +1,122 @@
+"""The core of `check`: images in, findings out.
+
+`check_text` is pure (text in, findings out); `check_file` adds reading and
+turns a file that cannot be read into an error instead of an exception.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from alttext import document
+from alttext.config import Config
+from alttext.findings import Finding
+from alttext.quality import quality_problems
+from alttext.scan import find_images, syntax_for_path
+from alttext.scan.base import ImageRef
+from alttext.textpos import LineIndex
+
+# What each missing-alt rule says, by rule id; rST wording depends on the directive.
+_MISSING_MESSAGES = {
+    "ALT001": "<img> has no alt text",
+    "ALT002": "<img> alt text is only whitespace",
+    "ALT003": '<input type="image"> has no alt text',
+    "ALT004": "<area> link has no alt text",
+    "ALT005": '<svg role="img"> has no <title> or aria-label',
+    "ALT006": 'element with role="img" has no aria-label or title',
+    "ALT101": "Markdown image has no alt text",
+}
+_RST_MESSAGES = {
+    "figure": "figure has no :alt: option",
+    "substitution": "image substitution has no :alt: option",
+    "image": "image has no :alt: option",
+}
+_DOCUMENT_ERROR = re.compile(r"^(\d+): (.*)$", re.DOTALL)
+
+
+@dataclass(frozen=True)
+class FileError:
+    """A file that could not be checked."""
+
+    path: str
+    message: str
+    line: int | None = None
+
+    def __str__(self) -> str:
+        where = f"{self.path}:{self.line}" if self.line else self.path
+        return f"{where}: error: {self.message}"
+
+
+@dataclass
+class FileResult:
+    findings: list[Finding] = field(default_factory=list)
+    errors: list[FileError] = field(default_factory=list)
+
+
+def missing_alt_message(image: ImageRef) -> str:
+    if image.rule == "ALT201":
+        kind = next((word for word in _RST_MESSAGES if word in image.kind), "image")
+        return f"reStructuredText {_RST_MESSAGES[kind]}"
+    return _MISSING_MESSAGES.get(image.rule or "", f"{image.kind} has no text alternative")
+
+
+def check_images(path: str, text: str, images: list[ImageRef], config: Config) -> list[Finding]:
+    """Findings for `images` of `text`, limited to the rules that `config` selects."""
+    rules = config.rules
+    index: LineIndex | None = None
+    findings = []
+    for image in images:
+        for rule, message in _problems(image, config):
+            if rule not in rules:
+                continue
+            index = index or LineIndex(text)
+            line, column = index.position(image.start)
+            end_line, end_column = index.position(image.end)
+            findings.append(Finding(path, line, column, end_line, end_column, rule, message, image.src))
+    return findings
+
+
+def _problems(image: ImageRef, config: Config) -> list[tuple[str, str]]:
+    if image.rule is not None:
+        return [(image.rule, missing_alt_message(image))]
+    if image.alt is None:
+        return []
+    return quality_problems(image.alt, image.src, config.max_alt_length)
+
+
+def check_text(path: str, text: str, syntax: str, config: Config) -> list[Finding]:
+    """Findings for a decoded document (BOM removed) of the given syntax."""
+    return check_images(path, text, find_images(text, syntax), config)
+
+
+def check_file(path: str, config: Config, syntax: str | None = None) -> FileResult:
+    """Read, decode and check one file; a file that cannot be read gives an error, not an exception."""
+    syntax = syntax or syntax_for_path(path)
+    if syntax is None:
+        return FileResult(errors=[FileError(path, "not an HTML, Markdown or reStructuredText file (by its extension)")])
+    try:
+        doc = document.read_document(path, html=syntax == "html", max_bytes=document.MAX_DOCUMENT_BYTES)
+    except document.DocumentError as error:
+        return FileResult(errors=[file_error(path, error)])
+    return check_decoded(path, doc.text, syntax, config)
+
+
+def check_decoded(path: str, text: str, syntax: str, config: Config) -> FileResult:
+    try:
+        return FileResult(findings=check_text(path, text, syntax, config))
+    except RecursionError:
+        return FileResult(errors=[FileError(path, f"too deeply nested for the {syntax} scanner")])
+    except Exception as error:  # a scanner bug must not stop the other files
+        return FileResult(errors=[FileError(path, f"internal error in the {syntax} scanner: {type(error).__name__}: {error}")])
+
+
+def file_error(path: str, error: document.DocumentError) -> FileError:
+    """A DocumentError ("path[:line]: message") as a FileError."""
+    message = str(error)
+    if message.startswith(path + ":"):
+        message = message[len(path) + 1 :].lstrip()
+    located = _DOCUMENT_ERROR.match(message)
+    if located:
+        return FileError(path, located.group(2), int(located.group(1)))
+    return FileError(path, message)

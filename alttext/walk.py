@@ -1,0 +1,165 @@
+"""Which files to check: files named on the command line, and documents found in folders.
+
+Folders inside a git checkout are listed with `git ls-files` (tracked and
+untracked files, without what .gitignore excludes); other folders are walked,
+following symbolic links but never around a loop. Folders named in
+SKIPPED_FOLDERS are skipped below a folder the user names, never the named one
+itself (so `alttext check site/` checks a built MkDocs site).
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+import shutil
+import subprocess
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from alttext.lint import FileError
+from alttext.scan import SYNTAX_BY_SUFFIX
+
+SKIPPED_FOLDERS = frozenset(
+    {
+        ".git", ".hg", ".svn", ".bzr", "_darcs", ".jj",
+        ".venv", "venv", ".env", "env", ".tox", ".nox", "__pypackages__", "site-packages",
+        "node_modules", "bower_components", "__pycache__", ".mypy_cache", ".pytest_cache",
+        ".ruff_cache", ".hypothesis", ".ipynb_checkpoints", ".cache", ".alttext-cache",
+        "_build", "build", "site", "dist", "_site", "public", ".docusaurus", ".next", ".nuxt",
+        ".sass-cache", ".idea", ".vscode", "htmlcov", ".eggs",
+    }
+)
+DOCUMENT_SUFFIXES = frozenset(SYNTAX_BY_SUFFIX)
+
+
+@dataclass
+class FileList:
+    paths: list[str] = field(default_factory=list)
+    errors: list[FileError] = field(default_factory=list)
+
+
+def is_document(path: str) -> bool:
+    return os.path.splitext(path)[1].lower() in DOCUMENT_SUFFIXES
+
+
+def matches_any(path: str, patterns: Iterable[str], root: str = ".") -> bool:
+    """True when `path` matches a glob: a pattern with a `/` matches the path relative to
+    `root` (or as given); one without matches any single part of the path."""
+    relative = _relative_posix(path, root)
+    given = os.path.normpath(path).replace(os.sep, "/")
+    parts = given.split("/") + relative.split("/")
+    for pattern in patterns:
+        pattern = pattern.rstrip("/")
+        if "/" in pattern:
+            pattern = pattern.removeprefix("./")
+            if fnmatch.fnmatchcase(relative, pattern) or fnmatch.fnmatchcase(given, pattern):
+                return True
+            # "docs/drafts" also excludes everything below docs/drafts.
+            if relative.startswith(pattern + "/") or given.startswith(pattern + "/"):
+                return True
+        elif any(fnmatch.fnmatchcase(part, pattern) for part in parts):
+            return True
+    return False
+
+
+def _relative_posix(path: str, root: str) -> str:
+    absolute = os.path.abspath(path)
+    root = os.path.abspath(root)
+    if absolute == root or absolute.startswith(root.rstrip(os.sep) + os.sep):
+        return os.path.relpath(absolute, root).replace(os.sep, "/")
+    return os.path.normpath(path).replace(os.sep, "/")
+
+
+def collect_files(
+    paths: Iterable[str], *, include: Iterable[str] = (), exclude: Iterable[str] = (), root: str = "."
+) -> FileList:
+    """Every document to check under `paths`, in order, each once, plus an error for each bad path."""
+    include, exclude = tuple(include), tuple(exclude)
+    result = FileList()
+    seen: set[str] = set()
+    for path in paths:
+        if os.path.isdir(path):
+            found = [os.path.normpath(file) for file in list_folder(path, result.errors)]
+            found = [file for file in found if not include or matches_any(file, include, root)]
+        elif os.path.lexists(path):
+            found = [path]  # named on purpose: checked whatever its extension (check_file says if unknown)
+        else:
+            result.errors.append(FileError(path, "no such file or folder"))
+            continue
+        for file in found:
+            if file not in seen and not matches_any(file, exclude, root):
+                seen.add(file)
+                result.paths.append(file)
+    return result
+
+
+def list_folder(folder: str, errors: list[FileError]) -> list[str]:
+    """The documents below `folder`: from git when it is a checkout, else by walking."""
+    listed = _git_files(folder)
+    if listed is None:
+        return _walk(folder, errors)
+    return sorted(path for path in listed if is_document(path) and not _in_skipped_folder(path, folder))
+
+
+def _in_skipped_folder(path: str, folder: str) -> bool:
+    below = os.path.relpath(path, folder).replace(os.sep, "/").split("/")[:-1]
+    return any(part in SKIPPED_FOLDERS for part in below)
+
+
+def _git_files(folder: str) -> list[str] | None:
+    """Tracked and untracked, not ignored files below `folder`, or None when git cannot say."""
+    git = shutil.which("git")
+    if git is None:
+        return None
+    try:
+        listed = subprocess.run(
+            [git, "-C", folder, "ls-files", "-z", "--cached", "--others", "--exclude-standard", "--", "."],
+            capture_output=True,
+            check=False,
+            timeout=60,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    if listed.returncode != 0:
+        return None  # not a checkout, or git refused (for example a dubious-ownership folder)
+    names = {name for name in os.fsdecode(listed.stdout).split("\0") if name}
+    # ls-files lists a deleted but still tracked file too; only what exists is checked.
+    return [path for path in (os.path.join(folder, name) for name in names) if os.path.lexists(path)]
+
+
+def _walk(folder: str, errors: list[FileError]) -> list[str]:
+    """Documents below `folder`, following symbolic links; a link back to an ancestor is an error."""
+    found: list[str] = []
+    visited: set[tuple[int, int]] = set()
+
+    def visit(current: str, ancestors: frozenset[tuple[int, int]]) -> None:
+        try:
+            info = os.stat(current)
+            entries = sorted(os.scandir(current), key=lambda entry: entry.name)
+        except OSError as error:
+            errors.append(FileError(current, f"cannot list folder: {error.strerror or error}"))
+            return
+        key = (info.st_dev, info.st_ino)
+        if key in ancestors:
+            errors.append(FileError(current, "symbolic link loop: this folder links back to a folder above it"))
+            return
+        if key in visited:
+            return  # reached again through another link: already checked
+        visited.add(key)
+        for entry in entries:
+            if _is_folder(entry, errors):
+                if entry.name not in SKIPPED_FOLDERS:
+                    visit(entry.path, ancestors | {key})
+            elif is_document(entry.name):
+                found.append(entry.path)  # dangling links and unreadable files are reported by check_file
+
+    visit(folder, frozenset())
+    return found
+
+
+def _is_folder(entry: os.DirEntry[str], errors: list[FileError]) -> bool:
+    try:
+        return entry.is_dir()  # follows symbolic links
+    except OSError as error:
+        errors.append(FileError(entry.path, f"cannot read: {error.strerror or error}"))
+        return False
