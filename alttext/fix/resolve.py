@@ -1,0 +1,211 @@
+"""Which image a `src` means: a file, the bytes of a data: URI, a remote URL, or nothing.
+
+Relative paths start at the document's folder, `/absolute` paths at the site
+root (config `site-root`, MkDocs `docs_dir`). Nothing outside the project
+root is read, remote images are fetched only when asked (with a size limit and
+a timeout), and an SVG brings its own text (its `<title>` or `<desc>`) instead
+of being captioned.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import os
+import re
+import urllib.parse
+from dataclasses import dataclass
+
+MAX_IMAGE_BYTES = 20 * 1024 * 1024
+FETCH_TIMEOUT_S = 10.0
+_SVG_SUFFIXES = (".svg", ".svgz")
+_SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*):")
+
+
+@dataclass(frozen=True)
+class ResolvedImage:
+    """What to caption for one `src`: a local `path` or in-memory `data`.
+
+    `text` is alt text the image carries itself (an SVG's title); `problem`
+    says why there is nothing to caption, and `is_error` whether that is an
+    error (a missing file) or a deliberate skip (a remote image not fetched).
+    """
+
+    src: str
+    path: str | None = None
+    data: bytes | None = None
+    text: str | None = None
+    problem: str | None = None
+    is_error: bool = False
+
+    @property
+    def payload(self) -> str | bytes | None:
+        """What the captioner takes: the file path or the bytes."""
+        return self.path if self.path is not None else self.data
+
+    def read_bytes(self) -> bytes:
+        if self.data is not None:
+            return self.data
+        if self.path is None:
+            raise ValueError(f"{self.src}: no image")
+        with open(self.path, "rb") as file:
+            return file.read()
+
+
+@dataclass(frozen=True)
+class Resolver:
+    project_root: str
+    site_root: str | None = None
+    fetch_remote: bool = False
+    max_bytes: int = MAX_IMAGE_BYTES
+    timeout: float = FETCH_TIMEOUT_S
+
+    def resolve(self, src: str, document_path: str) -> ResolvedImage:
+        src = src.strip()
+        if not src:
+            return _skip(src, "no image source to caption")
+        if src[:5].lower() == "data:":
+            return _from_data_uri(src)
+        if src.startswith("//"):
+            return self._remote(src, "https:" + src)
+        scheme = _SCHEME.match(src)
+        if scheme and len(scheme.group(1)) > 1:  # one letter is a Windows drive, not a scheme
+            if scheme.group(1).lower() in ("http", "https"):
+                return self._remote(src, src)
+            return _skip(src, f"{scheme.group(1)}: images are not read")
+        return self._local(src, document_path)
+
+    def _local(self, src: str, document_path: str) -> ResolvedImage:
+        relative = urllib.parse.urlsplit(src).path
+        if relative.startswith("/"):
+            if self.site_root is None:
+                return _error(src, "absolute image path needs a site root (site-root in [tool.alttext])")
+            base = self.site_root
+        else:
+            base = os.path.dirname(os.path.abspath(document_path))
+        path = _existing(base, [urllib.parse.unquote(relative), relative])
+        if not _inside(path, self.project_root):
+            return _error(src, f"image is outside the project root {self.project_root}; not read")
+        if not os.path.exists(path):
+            return _error(src, f"image file not found: {os.path.relpath(path)}")
+        if not os.path.isfile(path):
+            return _error(src, f"not an image file: {os.path.relpath(path)}")
+        if os.path.getsize(path) > self.max_bytes:
+            return _error(src, f"image is over the {self.max_bytes // 2**20} MiB limit")
+        if path.lower().endswith(_SVG_SUFFIXES):
+            return _from_svg(src, _read(path), path=path)
+        return ResolvedImage(src, path=path)
+
+    def _remote(self, src: str, url: str) -> ResolvedImage:
+        if not self.fetch_remote:
+            return _skip(src, "remote image not fetched (pass --fetch-remote to caption it)")
+        try:
+            data = fetch(url, self.max_bytes, self.timeout)
+        except (OSError, ValueError) as error:
+            return _error(src, f"cannot fetch remote image: {error}")
+        if urllib.parse.urlsplit(url).path.lower().endswith(_SVG_SUFFIXES) or _looks_like_svg(data):
+            return _from_svg(src, data)
+        return ResolvedImage(src, data=data)
+
+
+def fetch(url: str, max_bytes: int = MAX_IMAGE_BYTES, timeout: float = FETCH_TIMEOUT_S) -> bytes:
+    """The body of `url`, refusing more than `max_bytes` and waiting at most `timeout` per read."""
+    import urllib.request
+
+    from alttext import __version__
+
+    request = urllib.request.Request(url, headers={"User-Agent": f"alttext/{__version__}"})
+    with urllib.request.urlopen(request, timeout=timeout) as response:
+        declared = response.headers.get("Content-Length")
+        if declared and declared.isdigit() and int(declared) > max_bytes:
+            raise ValueError(f"{declared} bytes is over the {max_bytes} byte limit")
+        data: bytes = response.read(max_bytes + 1)
+    if len(data) > max_bytes:
+        raise ValueError(f"over the {max_bytes} byte limit")
+    return data
+
+
+def decode_data_uri(uri: str) -> tuple[str, bytes]:
+    """(media type, bytes) of a `data:` URI; ValueError when it is malformed."""
+    header, comma, body = uri[5:].partition(",")
+    if not comma:
+        raise ValueError("data: URI has no comma")
+    parameters = header.split(";")
+    media_type = parameters[0].strip().lower() or "text/plain"
+    if "base64" in (p.strip().lower() for p in parameters[1:]):
+        try:
+            return media_type, base64.b64decode(re.sub(r"\s+", "", urllib.parse.unquote(body)), validate=True)
+        except binascii.Error as error:
+            raise ValueError(f"bad base64 in data: URI ({error})") from None
+    return media_type, urllib.parse.unquote_to_bytes(body)
+
+
+def svg_text(data: bytes) -> str | None:
+    """The text of an SVG's own `<title>` (or else `<desc>`) child of the root, if any."""
+    from xml.etree import ElementTree
+
+    if data[:2] == b"\x1f\x8b":
+        import gzip
+
+        data = gzip.decompress(data)
+    try:
+        root = ElementTree.fromstring(data)
+    except ElementTree.ParseError:
+        return None
+    for wanted in ("title", "desc"):
+        for child in root:
+            if isinstance(child.tag, str) and child.tag.rsplit("}", 1)[-1] == wanted:
+                text = " ".join("".join(child.itertext()).split())
+                if text:
+                    return text
+    return None
+
+
+def _from_data_uri(src: str) -> ResolvedImage:
+    try:
+        media_type, data = decode_data_uri(src)
+    except ValueError as error:
+        return _error(_short(src), str(error))
+    if media_type == "image/svg+xml":
+        return _from_svg(src, data)
+    return ResolvedImage(src, data=data)
+
+
+def _from_svg(src: str, data: bytes, path: str | None = None) -> ResolvedImage:
+    text = svg_text(data)
+    if text is None:
+        return _skip(src, "SVG image has no <title> or <desc> to use; write its alt text by hand")
+    return ResolvedImage(src, path=path, data=None if path else data, text=text)
+
+
+def _existing(base: str, spellings: list[str]) -> str:
+    """The first spelling of the path that exists (percent-decoded first), else the first."""
+    paths = [os.path.normpath(os.path.join(base, spelling.lstrip("/"))) for spelling in spellings]
+    return next((path for path in paths if os.path.exists(path)), paths[0])
+
+
+def _looks_like_svg(data: bytes) -> bool:
+    return b"<svg" in data[:1024]
+
+
+def _inside(path: str, root: str) -> bool:
+    real_root = os.path.realpath(root)
+    real = os.path.realpath(path)
+    return real == real_root or real.startswith(real_root.rstrip(os.sep) + os.sep)
+
+
+def _read(path: str) -> bytes:
+    with open(path, "rb") as file:
+        return file.read()
+
+
+def _short(src: str) -> str:
+    return src if len(src) <= 60 else src[:57] + "..."
+
+
+def _skip(src: str, reason: str) -> ResolvedImage:
+    return ResolvedImage(src, problem=reason)
+
+
+def _error(src: str, reason: str) -> ResolvedImage:
+    return ResolvedImage(src, problem=reason, is_error=True)

@@ -1,0 +1,103 @@
+"""Alt text to an Edit: one function per AltSlot form, each escaping for its target.
+
+The scanner says where alt text goes (an AltSlot); this module says what the
+bytes there become. Everything here is pure: text in, Edit out.
+"""
+
+from __future__ import annotations
+
+import re
+
+from alttext.findings import Edit
+from alttext.scan.base import AltSlot
+
+# Every run of whitespace (newlines, tabs, Unicode separators) becomes one space:
+# alt text is a single line in every syntax.
+_WHITESPACE = re.compile(r"\s+")
+# C0/C1 controls other than whitespace have no place in alt text.
+_CONTROLS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+# Characters that would change how a Markdown image description parses:
+# \ escapes, [ ] end or nest the description, * _ ~ start emphasis or
+# strikethrough, ` starts a code span, < starts raw HTML or an autolink,
+# & starts an entity, | splits a table cell. Backslash escapes of ASCII
+# punctuation are valid everywhere in CommonMark, so escaping them is always safe.
+_MARKDOWN_SPECIAL = re.compile(r"([\\\[\]*_~`<&|])")
+
+
+class SlotError(ValueError):
+    """An AltSlot whose form this writer does not know."""
+
+
+def normalize_alt(text: str) -> str:
+    """`text` as one line: controls dropped, whitespace runs collapsed, ends trimmed."""
+    return _WHITESPACE.sub(" ", _CONTROLS.sub("", text)).strip()
+
+
+def escape_html_attribute(text: str, quote: str = '"') -> str:
+    """`text` safe inside an attribute value quoted with `quote` ('' means unquoted)."""
+    escaped = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    escaped = escaped.replace('"', "&quot;")
+    if quote == "'":
+        escaped = escaped.replace("'", "&#39;")
+    return escaped
+
+
+def escape_html_text(text: str) -> str:
+    """`text` safe as element content (the text of an SVG <title>)."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def escape_markdown(text: str) -> str:
+    """`text` safe between `![` and `]`: it reads back as exactly `text`."""
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", text)
+
+
+def escape_rst_option(text: str) -> str:
+    """`text` as an rST option value on one line.
+
+    Option values are taken as written (no inline markup), so only a trailing
+    backslash, which would escape the line end, needs care.
+    """
+    return text + " " if text.endswith("\\") else text
+
+
+def alt_edit(slot: AltSlot, alt: str) -> Edit:
+    """The Edit that gives the image of `slot` the alt text `alt` (already normalized)."""
+    try:
+        render = _RENDERERS[slot.form]
+    except KeyError:
+        raise SlotError(f"unknown alt slot form {slot.form!r}") from None
+    return Edit(slot.start, slot.end, render(slot, alt))
+
+
+def _html_attribute(slot: AltSlot, alt: str) -> str:
+    return f' {slot.attribute}="{escape_html_attribute(alt)}"'
+
+
+def _html_value(slot: AltSlot, alt: str) -> str:
+    if slot.quote in ('"', "'"):
+        return escape_html_attribute(alt, slot.quote)
+    # An unquoted value cannot hold spaces: quote it (the slot covers only the value).
+    return f'"{escape_html_attribute(alt)}"'
+
+
+def _svg_title(slot: AltSlot, alt: str) -> str:
+    return f"<title>{escape_html_text(alt)}</title>"
+
+
+def _markdown(slot: AltSlot, alt: str) -> str:
+    return escape_markdown(alt)
+
+
+def _rst_option(slot: AltSlot, alt: str) -> str:
+    value = escape_rst_option(alt)
+    return f"{slot.newline}{slot.indent}:alt:{' ' + value if value else ''}"
+
+
+_RENDERERS = {
+    "html-attribute": _html_attribute,
+    "html-value": _html_value,
+    "svg-title": _svg_title,
+    "markdown": _markdown,
+    "rst-option": _rst_option,
+}
