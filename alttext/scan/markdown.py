@@ -1,0 +1,232 @@
+"""Markdown scanner: images with an empty description (markdownlint MD045) and raw HTML images.
+
+CommonMark + GFM tables, parsed with markdown-it-py. Only the block structure
+of a document is parsed in full; inline parsing runs on the few blocks whose
+text could hold an image, and documents without `![` or an HTML image hint
+are not parsed at all.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Callable
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
+
+from alttext.scan.base import AltSlot, ImageRef
+from alttext.scan.markdown_positions import (
+    OffsetMap,
+    PieceMap,
+    SourceLines,
+    block_map,
+    cell_map,
+)
+
+if TYPE_CHECKING:
+    from markdown_it import MarkdownIt
+    from markdown_it.rules_inline import StateInline
+    from markdown_it.token import Token
+
+RULE = "ALT101"
+# What raw HTML needs before the HTML scanner can find an image in it.
+_HTML_HINT = re.compile(r"<(?:img|input|area|svg)\b|\brole\s*=", re.IGNORECASE)
+# YAML (`---`) or TOML (`+++`) front matter at the very top, as markdownlint reads it.
+_FRONT_MATTER = re.compile(
+    r"\A(?:---[ \t]*(?:\r\n?|\n)(?:[^\r\n]*(?:\r\n?|\n))*?---"
+    r"|\+\+\+[ \t]*(?:\r\n?|\n)(?:[^\r\n]*(?:\r\n?|\n))*?(?:\+\+\+|\.\.\.))[ \t]*(?=[\r\n]|\Z)"
+)
+_NOT_LINE_END = re.compile(r"[^\r\n]+")
+_CELL_OPENERS = frozenset({"th_open", "td_open"})
+
+_parser: MarkdownIt | None = None
+
+
+def find_images(text: str) -> list[ImageRef]:
+    """Every image of a Markdown document, in document order."""
+    if "![" not in text and not ("<" in text and _HTML_HINT.search(text)):
+        return []
+    md = _markdown_it()
+    env: dict[str, Any] = {}
+    tokens = md.parse(_mask_front_matter(text), env)
+    scan = _Scan(text, md, env)
+    refs: list[ImageRef] = []
+    for index, token in enumerate(tokens):
+        if token.type == "inline" and _may_hold_image(token.content):
+            in_cell = index > 0 and tokens[index - 1].type in _CELL_OPENERS
+            refs += scan.inline(token, in_cell)
+        elif token.type == "html_block" and _HTML_HINT.search(token.content):
+            refs += scan.html_block(token)
+    refs.sort(key=lambda ref: ref.start)
+    return refs
+
+
+def _may_hold_image(content: str) -> bool:
+    return "![" in content or (
+        "<" in content and _HTML_HINT.search(content) is not None
+    )
+
+
+def _mask_front_matter(text: str) -> str:
+    """Blank the front matter out, keeping its line ends so line numbers stay."""
+    match = _FRONT_MATTER.match(text)
+    if match is None:
+        return text
+    return _NOT_LINE_END.sub("", match.group()) + text[match.end() :]
+
+
+def _markdown_it() -> MarkdownIt:
+    """One parser per process, built on first use (importing markdown-it costs time)."""
+    global _parser
+    if _parser is None:
+        from markdown_it import MarkdownIt
+        from markdown_it.rules_inline import html_inline, image
+
+        md = MarkdownIt("commonmark").enable("table")
+        # the core rule: inline parsing runs only where find_images asks for it
+        md.disable("inline")
+        md.inline.ruler.at("image", _remember_position(image))
+        md.inline.ruler.at("html_inline", _remember_position(html_inline))
+        _parser = md
+    return _parser
+
+
+def _remember_position(
+    rule: Callable[[StateInline, bool], bool],
+) -> Callable[[StateInline, bool], bool]:
+    """Wrap an inline rule so that its token records where in the content it starts and ends."""
+
+    def positioned(state: StateInline, silent: bool) -> bool:
+        start = state.pos
+        if not rule(state, silent):
+            return False
+        if not silent:
+            state.tokens[-1].meta.update(pos=start, end=state.pos)
+        return True
+
+    return positioned
+
+
+class _Scan:
+    """The images of one document's tokens, with offsets in the original text."""
+
+    def __init__(self, text: str, md: MarkdownIt, env: dict[str, Any]) -> None:
+        self._text = text
+        self._md = md
+        self._env = env
+        self._lines: SourceLines | None = None
+        self._cell_cursors: dict[int, int] = {}
+
+    @property
+    def lines(self) -> SourceLines:
+        if self._lines is None:
+            self._lines = SourceLines(self._text)
+        return self._lines
+
+    def inline(self, token: Token, in_cell: bool) -> list[ImageRef]:
+        children: list[Token] = []
+        self._md.inline.parse(token.content, self._md, self._env, children)
+        images = [child for child in children if child.type == "image"]
+        html_parts = [
+            child.content for child in children if child.type == "html_inline"
+        ]
+        has_html = (
+            bool(html_parts) and _HTML_HINT.search("".join(html_parts)) is not None
+        )
+        if not images and not has_html:
+            return []
+        line = token.map[0] if token.map else 0
+        if in_cell:
+            content_map = cell_map(token.content, line, self.lines, self._cell_cursors)
+        else:
+            content_map = block_map(token.content, line, self.lines)
+        refs = [self._image(token.content, image, content_map) for image in images]
+        if has_html:
+            refs += _inline_html(children, content_map)
+        return refs
+
+    def html_block(self, token: Token) -> list[ImageRef]:
+        content_map = block_map(
+            token.content, token.map[0] if token.map else 0, self.lines
+        )
+        return [_shift(ref, content_map.source) for ref in _html_images(token.content)]
+
+    def _image(self, content: str, token: Token, content_map: OffsetMap) -> ImageRef:
+        pos, end = token.meta["pos"], token.meta["end"]
+        label_start = pos + 2
+        label_end = label_start + len(token.content)
+        written = _written_destination(content, label_end + 1, end)
+        src = (
+            written
+            if written is not None
+            else self._md.normalizeLinkText(str(token.attrs.get("src", "")))
+        )
+        title = token.attrs.get("title")
+        return ImageRef(
+            start=content_map.source(pos),
+            end=content_map.source(end),
+            src=src,
+            kind="markdown-image" if written is not None else "markdown-reference",
+            alt=token.content,
+            rule=None if token.content.strip() else RULE,
+            slot=AltSlot(
+                content_map.source(label_start),
+                content_map.source(label_end),
+                form="markdown",
+            ),
+            caption=str(title) if title else None,
+        )
+
+
+def _written_destination(content: str, pos: int, end: int) -> str | None:
+    """The destination of an inline image `(...)` as written; None for a reference image."""
+    if content[pos : pos + 1] != "(":
+        return None
+    from markdown_it.helpers import parseLinkDestination
+
+    pos += 1
+    while pos < end and content[pos] in " \t\n":
+        pos += 1
+    result = parseLinkDestination(content, pos, end)
+    if not result.ok:
+        return ""
+    written = content[pos : result.pos]
+    return written[1:-1] if written.startswith("<") else written
+
+
+def _inline_html(children: list[Token], content_map: OffsetMap) -> list[ImageRef]:
+    """Scan the raw HTML of one inline block as one fragment, so tags see their inline ancestors.
+
+    The text between tags is kept (escaped) for names that refer to it
+    (aria-labelledby), and has no place in the source of its own.
+    """
+    parts: list[str] = []
+    pieces = PieceMap()
+    size = 0
+    for child in children:
+        if child.type == "html_inline":
+            pieces.add(size, len(child.content), child.meta["pos"], content_map)
+            part = child.content
+        elif child.type == "text":
+            part = html.escape(child.content, quote=False)
+        elif child.type in ("softbreak", "hardbreak"):
+            part = "\n"
+        else:
+            continue
+        parts.append(part)
+        size += len(part)
+    return [_shift(ref, pieces.source) for ref in _html_images("".join(parts))]
+
+
+def _html_images(fragment: str) -> list[ImageRef]:
+    from alttext.scan.html import find_images as find_html_images
+
+    return find_html_images(fragment)
+
+
+def _shift(ref: ImageRef, to_source: Callable[[int], int]) -> ImageRef:
+    """The same image with fragment offsets moved to offsets of the Markdown text."""
+    slot = ref.slot
+    if slot is not None:
+        slot = replace(slot, start=to_source(slot.start), end=to_source(slot.end))
+    return replace(ref, start=to_source(ref.start), end=to_source(ref.end), slot=slot)
