@@ -11,7 +11,7 @@ import pytest
 pytest.importorskip("sphinx")
 pytest.importorskip("myst_parser")
 
-from sphinx.cmd.build import build_main  # noqa: E402
+from sphinx.cmd.build import build_main
 
 SITE = Path(__file__).parent / "data" / "sites" / "sphinx"
 
