@@ -22,7 +22,7 @@ IMAGE_EXTENSIONS = (
     "png|jpe?g|jfif|gif|webp|svg|svgz|bmp|tiff?|avif|heic|heif|ico|apng|jxl|eps|psd|raw|cr2|nef|dng"
 )
 # `cat.png`, `IMG 2043.JPG`, `img/hero_banner@2x.webp`: a few "words" ending in an image extension.
-_FILENAME = re.compile(rf"^(?:\S+ ){{0,5}}\S*\.(?:{IMAGE_EXTENSIONS})$", re.IGNORECASE)
+_FILENAME = re.compile(rf"^(?:\S+ ){{0,5}}[^\s.]\S*\.(?:{IMAGE_EXTENSIONS})$", re.IGNORECASE)
 # Names that cameras, phones and screenshot tools give, with or without an extension.
 _CAMERA_NAME = re.compile(
     r"""^(?:
@@ -95,6 +95,8 @@ def alt_is_placeholder(alt: str) -> str | None:
     words = normalize(alt)
     if not words:
         return f"alt text {alt.strip()!r} has no words; describe the image, or use empty alt if it is decorative"
+    if words == "logo":
+        return f"alt text {alt.strip()!r} is a placeholder; name whose logo it is, such as 'Acme' or 'Acme logo'"
     if words in PLACEHOLDER_WORDS or _NUMBERED_PLACEHOLDER.match(words):
         return f"alt text {alt.strip()!r} is a placeholder; describe what the image shows"
     return None
