@@ -215,7 +215,10 @@ def _inline_html(children: list[Token], content_map: OffsetMap) -> list[ImageRef
             continue
         parts.append(part)
         size += len(part)
-    return [_shift(ref, pieces.source) for ref in _html_images("".join(parts))]
+    fragment = "".join(parts)
+    return [
+        _shift(ref, pieces.source, pieces.source_end) for ref in _html_images(fragment)
+    ]
 
 
 def _html_images(fragment: str) -> list[ImageRef]:
@@ -224,9 +227,20 @@ def _html_images(fragment: str) -> list[ImageRef]:
     return find_html_images(fragment)
 
 
-def _shift(ref: ImageRef, to_source: Callable[[int], int]) -> ImageRef:
-    """The same image with fragment offsets moved to offsets of the Markdown text."""
+def _shift(
+    ref: ImageRef,
+    to_source: Callable[[int], int],
+    end_to_source: Callable[[int], int] | None = None,
+) -> ImageRef:
+    """The same image with fragment offsets moved to offsets of the Markdown text.
+
+    Where two mapped pieces touch in the fragment, an end offset belongs to
+    the piece before the boundary and a start offset to the piece after it;
+    an insertion point (an empty slot) stays just past the tag before it.
+    """
+    end_map = end_to_source or to_source
     slot = ref.slot
     if slot is not None:
-        slot = replace(slot, start=to_source(slot.start), end=to_source(slot.end))
-    return replace(ref, start=to_source(ref.start), end=to_source(ref.end), slot=slot)
+        slot_start = end_map if slot.start == slot.end else to_source
+        slot = replace(slot, start=slot_start(slot.start), end=end_map(slot.end))
+    return replace(ref, start=to_source(ref.start), end=end_map(ref.end), slot=slot)

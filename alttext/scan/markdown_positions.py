@@ -136,7 +136,15 @@ class PieceMap:
         self._pieces.append((length, content_start, content_map))
 
     def source(self, offset: int) -> int:
-        index = max(bisect.bisect_right(self._starts, offset) - 1, 0)
+        """The source offset of the character at fragment `offset`."""
+        return self._source(offset, bisect.bisect_right(self._starts, offset) - 1)
+
+    def source_end(self, offset: int) -> int:
+        """The source offset just past the character before fragment `offset`."""
+        return self._source(offset, bisect.bisect_left(self._starts, offset) - 1)
+
+    def _source(self, offset: int, index: int) -> int:
+        index = max(index, 0)
         length, content_start, content_map = self._pieces[index]
         inside = min(max(offset - self._starts[index], 0), length)
         return content_map.source(content_start + inside)

@@ -1,0 +1,503 @@
+"""The Markdown scanner: MD045 semantics, raw HTML, and exact source positions."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from markdown_it import MarkdownIt
+
+from alttext.scan.base import ImageRef
+from alttext.scan.markdown import find_images
+from alttext.textpos import LineIndex
+
+DATA = Path(__file__).parent / "data" / "markdown"
+
+
+def describe(text: str) -> list[tuple[int, int, str, str, str | None]]:
+    """(line, column, image text, src, rule) of every image, checking each slot on the way."""
+    index = LineIndex(text)
+    found = []
+    for ref in find_images(text):
+        assert_consistent(text, ref)
+        line, column = index.position(ref.start)
+        found.append((line, column, text[ref.start : ref.end], ref.src, ref.rule))
+    return found
+
+
+def assert_consistent(text: str, ref: ImageRef) -> None:
+    assert ref.slot is not None or ref.rule is None
+    if ref.kind.startswith("markdown"):
+        assert text[ref.start] == "!"
+        assert ref.slot is not None
+        assert (
+            text[ref.start + 2 : ref.slot.start] == ""
+        )  # the slot opens right after `![`
+        assert text[ref.slot.end] == "]"
+        assert text[ref.end - 1] in ")]"
+    else:
+        assert text[ref.start] == "<"
+        assert text[ref.end - 1] == ">"
+
+
+MISSING = "ALT101"
+
+CASES = [
+    pytest.param(
+        "![](x.png)", [(1, 1, "![](x.png)", "x.png", MISSING)], id="empty-description"
+    ),
+    pytest.param(
+        "![ ](x.png)", [(1, 1, "![ ](x.png)", "x.png", MISSING)], id="space-description"
+    ),
+    pytest.param(
+        "![\t ](x.png)",
+        [(1, 1, "![\t ](x.png)", "x.png", MISSING)],
+        id="tab-description",
+    ),
+    pytest.param(
+        "![cat](x.png)", [(1, 1, "![cat](x.png)", "x.png", None)], id="with-description"
+    ),
+    pytest.param(
+        '![](x.png "A title")',
+        [(1, 1, '![](x.png "A title")', "x.png", MISSING)],
+        id="title-is-not-alt",
+    ),
+    pytest.param(
+        "![](<a b.png>)",
+        [(1, 1, "![](<a b.png>)", "a b.png", MISSING)],
+        id="angle-destination",
+    ),
+    pytest.param("![]()", [(1, 1, "![]()", "", MISSING)], id="empty-destination"),
+    pytest.param(
+        "![](  x.png  'T'  )",
+        [(1, 1, "![](  x.png  'T'  )", "x.png", MISSING)],
+        id="spaces-in-parens",
+    ),
+    pytest.param(
+        "a ![](x.png) b", [(1, 3, "![](x.png)", "x.png", MISSING)], id="mid-line"
+    ),
+    pytest.param(
+        "![a](1.png)![](2.png)",
+        [(1, 1, "![a](1.png)", "1.png", None), (1, 12, "![](2.png)", "2.png", MISSING)],
+        id="adjacent",
+    ),
+    pytest.param(
+        "![*a*](x.png)",
+        [(1, 1, "![*a*](x.png)", "x.png", None)],
+        id="emphasis-description",
+    ),
+    pytest.param(
+        "![a\nb](x.png)",
+        [(1, 1, "![a\nb](x.png)", "x.png", None)],
+        id="description-over-two-lines",
+    ),
+    pytest.param(
+        "![][logo]\n\n[logo]: logo.png",
+        [(1, 1, "![][logo]", "logo.png", MISSING)],
+        id="full-reference",
+    ),
+    pytest.param(
+        "![logo][]\n\n[logo]: logo.png",
+        [(1, 1, "![logo][]", "logo.png", None)],
+        id="collapsed-reference",
+    ),
+    pytest.param(
+        "![logo]\n\n[logo]: logo.png",
+        [(1, 1, "![logo]", "logo.png", None)],
+        id="shortcut-reference",
+    ),
+    pytest.param(
+        "[r]: <a b.png> 'T'\n![][R]",
+        [(2, 1, "![][R]", "a b.png", MISSING)],
+        id="reference-case-folded",
+    ),
+    pytest.param("![][nope]", [], id="undefined-reference"),
+    pytest.param("![nope]", [], id="undefined-shortcut"),
+    pytest.param(
+        "[![](a.png)](https://e.org)",
+        [(1, 2, "![](a.png)", "a.png", MISSING)],
+        id="inside-link",
+    ),
+    pytest.param(
+        "[x ![y](a.png) ![](b.png)](u)",
+        [(1, 4, "![y](a.png)", "a.png", None), (1, 16, "![](b.png)", "b.png", MISSING)],
+        id="two-inside-link",
+    ),
+    pytest.param(
+        "- ![](a.png)", [(1, 3, "![](a.png)", "a.png", MISSING)], id="bullet-list"
+    ),
+    pytest.param(
+        "1. one\n2. ![](a.png)",
+        [(2, 4, "![](a.png)", "a.png", MISSING)],
+        id="ordered-list",
+    ),
+    pytest.param(
+        "- a\n  - b\n\n    ![](n.png)",
+        [(4, 5, "![](n.png)", "n.png", MISSING)],
+        id="nested-list-paragraph",
+    ),
+    pytest.param(
+        "> ![](q.png)", [(1, 3, "![](q.png)", "q.png", MISSING)], id="block-quote"
+    ),
+    pytest.param(
+        "> > x ![](q.png)",
+        [(1, 7, "![](q.png)", "q.png", MISSING)],
+        id="nested-block-quote",
+    ),
+    pytest.param(
+        "> a\n> ![b\n> c](q.png)",
+        [(2, 3, "![b\n> c](q.png)", "q.png", None)],
+        id="quote-description-over-lines",
+    ),
+    pytest.param(
+        "> a\nlazy ![](q.png)",
+        [(2, 6, "![](q.png)", "q.png", MISSING)],
+        id="lazy-continuation",
+    ),
+    pytest.param(
+        "# ![](h.png)", [(1, 3, "![](h.png)", "h.png", MISSING)], id="atx-heading"
+    ),
+    pytest.param(
+        "## ![](h.png) ##",
+        [(1, 4, "![](h.png)", "h.png", MISSING)],
+        id="atx-heading-closed",
+    ),
+    pytest.param(
+        "![](h.png)\n===", [(1, 1, "![](h.png)", "h.png", MISSING)], id="setext-heading"
+    ),
+    pytest.param(
+        "| a | b |\n|---|---|\n| ![](a.png) | ![](a.png) |",
+        [
+            (3, 3, "![](a.png)", "a.png", MISSING),
+            (3, 16, "![](a.png)", "a.png", MISSING),
+        ],
+        id="table-equal-cells",
+    ),
+    pytest.param(
+        "| ![](h.png) |\n|---|\n| x |",
+        [(1, 3, "![](h.png)", "h.png", MISSING)],
+        id="table-header-cell",
+    ),
+    pytest.param(
+        "| a | b |\n|---|---|\n| a\\|![](p.png) | ![c\\|d](e.png) |",
+        [
+            (3, 6, "![](p.png)", "p.png", MISSING),
+            (3, 19, "![c\\|d](e.png)", "e.png", None),
+        ],
+        id="table-escaped-pipes",
+    ),
+    pytest.param(
+        "a | b\n--|--\n![](x.png) | ![](x.png)",
+        [
+            (3, 1, "![](x.png)", "x.png", MISSING),
+            (3, 14, "![](x.png)", "x.png", MISSING),
+        ],
+        id="table-without-outer-pipes",
+    ),
+    pytest.param(
+        "> | a |\n> |---|\n> | ![](q.png) |",
+        [(3, 5, "![](q.png)", "q.png", MISSING)],
+        id="table-in-quote",
+    ),
+    pytest.param(
+        "a\r\n\r\n> b ![](c.png)\r\n",
+        [(3, 5, "![](c.png)", "c.png", MISSING)],
+        id="crlf",
+    ),
+    pytest.param(
+        "a\r\r- b\r  ![](c.png)\r", [(4, 3, "![](c.png)", "c.png", MISSING)], id="cr"
+    ),
+    pytest.param(
+        "-\t![](t.png)", [(1, 3, "![](t.png)", "t.png", MISSING)], id="tab-after-marker"
+    ),
+    pytest.param(
+        ">\t![](t.png)", [(1, 3, "![](t.png)", "t.png", MISSING)], id="tab-after-quote"
+    ),
+    pytest.param(
+        "x\0 ![](n.png)", [(1, 4, "![](n.png)", "n.png", MISSING)], id="nul-character"
+    ),
+    pytest.param("`![](x.png)`", [], id="code-span"),
+    pytest.param("``a ` ![](x.png)``", [], id="double-backtick-code-span"),
+    pytest.param("```\n![](x.png)\n```", [], id="fenced-code"),
+    pytest.param("~~~md\n![](x.png)\n~~~", [], id="tilde-fence"),
+    pytest.param("    ![](x.png)", [], id="indented-code"),
+    pytest.param("- a\n\n        ![](x.png)", [], id="indented-code-in-list"),
+    pytest.param("\\![](x.png)", [], id="escaped-bang"),
+    pytest.param("!\\[](x.png)", [], id="escaped-bracket"),
+    pytest.param("! [](x.png)", [], id="space-after-bang"),
+    pytest.param("![](x.png", [], id="unclosed-destination"),
+    pytest.param("---\ntitle: ![](x.png)\n---\n", [], id="yaml-front-matter"),
+    pytest.param("+++\ntitle = '![](x.png)'\n+++\n", [], id="toml-front-matter"),
+    pytest.param(
+        "---\na: b\n---\n![](y.png)",
+        [(4, 1, "![](y.png)", "y.png", MISSING)],
+        id="after-front-matter",
+    ),
+    pytest.param(
+        "text\n\n---\n![](y.png)\n---",
+        [(4, 1, "![](y.png)", "y.png", MISSING)],
+        id="rule-not-front-matter",
+    ),
+    pytest.param("<!-- ![](x.png) -->", [], id="html-comment"),
+    pytest.param("a <!-- ![](x.png) --> b", [], id="inline-html-comment"),
+    pytest.param("<div>\n![](x.png)\n</div>", [], id="inside-html-block"),
+    pytest.param(
+        "<div>\n\n![](x.png)\n\n</div>",
+        [(3, 1, "![](x.png)", "x.png", MISSING)],
+        id="markdown-between-html",
+    ),
+    pytest.param(
+        "![![](in.png)](out.png)",
+        [(1, 1, "![![](in.png)](out.png)", "out.png", None)],
+        id="image-in-description",
+    ),
+    pytest.param(
+        "[a]: x.png\n\n[![a]](u)",
+        [(3, 2, "![a]", "x.png", None)],
+        id="shortcut-in-link",
+    ),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), CASES)
+def test_markdown_images(
+    text: str, expected: list[tuple[int, int, str, str, str | None]]
+) -> None:
+    assert describe(text) == expected
+
+
+HTML_CASES = [
+    pytest.param(
+        '<img src="a.png">',
+        [(1, 1, '<img src="a.png">', "a.png", "ALT001")],
+        id="html-block-img",
+    ),
+    pytest.param(
+        '<img src="a.png" alt="">',
+        [(1, 1, '<img src="a.png" alt="">', "a.png", None)],
+        id="decorative",
+    ),
+    pytest.param(
+        'Text <img src="a.png"> more',
+        [(1, 6, '<img src="a.png">', "a.png", "ALT001")],
+        id="inline-img",
+    ),
+    pytest.param(
+        "Text <img\n  src='b.png'\n  width=3> more",
+        [(1, 6, "<img\n  src='b.png'\n  width=3>", "b.png", "ALT001")],
+        id="inline-img-over-lines",
+    ),
+    pytest.param(
+        "> Text <img\n> src='b.png'>",
+        [(1, 8, "<img\n> src='b.png'>", "b.png", "ALT001")],
+        id="inline-img-over-quoted-lines",
+    ),
+    pytest.param(
+        "> <div>\n> <img src=q.png>\n> </div>",
+        [(2, 3, "<img src=q.png>", "q.png", "ALT001")],
+        id="html-block-in-quote",
+    ),
+    pytest.param(
+        '- x <span aria-hidden="true"><img src=h.png></span> <img src=v.png>',
+        [(1, 53, "<img src=v.png>", "v.png", "ALT001")],
+        id="inline-hidden-ancestor",
+    ),
+    pytest.param(
+        "| a | b |\n|---|---|\n| <img src=a.png> | <img src=a.png> |",
+        [
+            (3, 3, "<img src=a.png>", "a.png", "ALT001"),
+            (3, 21, "<img src=a.png>", "a.png", "ALT001"),
+        ],
+        id="html-in-equal-cells",
+    ),
+    pytest.param(
+        '<input type="image" src="go.png">',
+        [(1, 1, '<input type="image" src="go.png">', "go.png", "ALT003")],
+        id="input-image",
+    ),
+    pytest.param("`<img src=a.png>`", [], id="html-in-code-span"),
+    pytest.param("    <img src=a.png>", [], id="html-in-indented-code"),
+    pytest.param("```html\n<img src=a.png>\n```", [], id="html-in-fence"),
+    pytest.param("<!-- <img src=a.png> -->", [], id="html-in-comment"),
+    pytest.param("\\<img src=a.png>", [], id="escaped-lt"),
+    pytest.param(
+        'a ![](m.png) <img src="h.png">',
+        [
+            (1, 3, "![](m.png)", "m.png", MISSING),
+            (1, 14, '<img src="h.png">', "h.png", "ALT001"),
+        ],
+        id="markdown-and-html",
+    ),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), HTML_CASES)
+def test_raw_html_images(
+    text: str, expected: list[tuple[int, int, str, str, str | None]]
+) -> None:
+    assert describe(text) == expected
+
+
+def test_alt_slot_and_caption() -> None:
+    text = '> ![a cat](cat.png "On the mat")\n\n![  ](dog.png)'
+    cat, dog = find_images(text)
+    assert (cat.alt, cat.caption, cat.kind) == ("a cat", "On the mat", "markdown-image")
+    assert cat.slot is not None and text[cat.slot.start : cat.slot.end] == "a cat"
+    assert cat.slot.form == "markdown"
+    assert (dog.alt, dog.rule, dog.caption) == ("  ", MISSING, None)
+    assert dog.slot is not None and text[dog.slot.start : dog.slot.end] == "  "
+
+
+def test_svg_title_slot_stays_after_the_open_tag() -> None:
+    text = 'a <svg role="img">*b*<path/></svg> c'
+    (ref,) = find_images(text)
+    assert (ref.rule, ref.kind) == ("ALT005", "svg")
+    assert ref.slot is not None and ref.slot.start == ref.slot.end == text.index("*b*")
+
+
+def test_reference_image_resolves_definition() -> None:
+    text = "![][a]\n\n[a]: <dir/my%20file.png> 'T'\n"
+    (ref,) = find_images(text)
+    assert (ref.src, ref.kind, ref.caption) == (
+        "dir/my file.png",
+        "markdown-reference",
+        "T",
+    )
+
+
+def test_filling_the_slot_gives_an_image_with_that_alt() -> None:
+    text = "| a |\n|---|\n| x ![](p.png) |\n\n> ![](q.png)\n"
+    patched = text
+    for ref in reversed(find_images(text)):
+        assert ref.slot is not None
+        patched = patched[: ref.slot.start] + "ALT" + patched[ref.slot.end :]
+    assert [(ref.alt, ref.rule) for ref in find_images(patched)] == [
+        ("ALT", None),
+        ("ALT", None),
+    ]
+
+
+@pytest.mark.parametrize("name", sorted(path.stem for path in DATA.glob("*.md")))
+def test_fixture_documents(name: str) -> None:
+    text = (DATA / f"{name}.md").read_text(encoding="utf-8")
+    expected = json.loads((DATA / f"{name}.json").read_text(encoding="utf-8"))
+    assert [list(item) for item in describe(text)] == expected
+
+
+# --- properties -------------------------------------------------------------
+
+_PIECES = [
+    "![](a.png)",
+    "![alt](b.png)",
+    "![ ](c.png 'T')",
+    "![][r]",
+    "[r]: r.png",
+    "[![](l.png)](u)",
+    "`![](code)`",
+    "\\![](esc)",
+    "<img src=h.png>",
+    "<img\nsrc=h2.png>",
+    '<img alt="" src=d.png>',
+    "> ",
+    "- ",
+    "1. ",
+    "    ",
+    "\t",
+    "#  ",
+    "| ",
+    " | ",
+    "|---|---|",
+    "```",
+    "~~~",
+    "---",
+    "+++",
+    "<!--",
+    "-->",
+    "<div>",
+    "</div>",
+    "\n",
+    "\n",
+    "\r\n",
+    "\r",
+    "\n\n",
+    "text",
+    "*",
+    "_",
+    "[",
+    "]",
+    "(",
+    ")",
+    "!",
+    "\\",
+    "<",
+    ">",
+    "&amp;",
+    "\0",
+    "é",
+]
+
+
+def _rendered_descriptions(text: str) -> list[str]:
+    """The description of every image markdown-it renders (flat: images inside links too)."""
+    md = MarkdownIt("commonmark").enable("table")
+    return [
+        child.content
+        for token in md.parse(text)
+        for child in token.children or []
+        if child.type == "image"
+    ]
+
+
+def _check_positions(text: str) -> None:
+    refs = find_images(text)
+    md = MarkdownIt("commonmark").enable("table")
+    if not text.startswith(("---", "+++")):  # markdown-it knows no front matter
+        assert [
+            ref.alt for ref in refs if ref.kind.startswith("markdown")
+        ] == _rendered_descriptions(text)
+    for ref in refs:
+        assert_consistent(text, ref)
+        if ref.kind.startswith("markdown"):
+            assert ref.slot is not None
+            if ref.kind == "markdown-image" and "\n" not in text[ref.start : ref.end]:
+                # the image text alone parses as that same image
+                (paragraph,) = [
+                    t for t in md.parse(text[ref.start : ref.end]) if t.type == "inline"
+                ]
+                (image,) = [c for c in paragraph.children or [] if c.type == "image"]
+                assert image.content == ref.alt
+    assert [ref.start for ref in refs] == sorted(ref.start for ref in refs)
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.sampled_from(_PIECES), max_size=40))
+def test_generated_documents_point_at_their_images(pieces: list[str]) -> None:
+    _check_positions("".join(pieces))
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.text(
+        alphabet=st.sampled_from("![]()<>`\\ \t\n\r|-*>#imgsrc=\"'a.png"), max_size=80
+    )
+)
+def test_random_text_never_crashes(text: str) -> None:
+    _check_positions(text)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.data())
+def test_mutated_fixtures_never_crash(data: st.DataObject) -> None:
+    paths = sorted(DATA.glob("*.md"))
+    text = (data.draw(st.sampled_from(paths))).read_text(encoding="utf-8")
+    for _ in range(data.draw(st.integers(1, 6))):
+        cut = data.draw(st.integers(0, len(text)))
+        text = (
+            text[:cut]
+            + data.draw(st.sampled_from(_PIECES))
+            + text[cut + data.draw(st.integers(0, 3)) :]
+        )
+    _check_positions(text)
