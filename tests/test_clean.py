@@ -1,0 +1,159 @@
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, strategies as st
+
+from alttext.caption.clean import CLEANING_VERSION, clean_caption
+
+CLEANED = [
+    # Repeated phrases, as vit-gpt2 produces them near its 16-token limit.
+    pytest.param("a woman in a hospital bed with a woman in a hospital bed", "A woman in a hospital bed",
+                 id="repeat-whole-caption-with"),
+    pytest.param("a man holding a cell phone and a cell phone", "A man holding a cell phone",
+                 id="repeat-object-and"),
+    pytest.param("a cat laying on a bed with a cat", "A cat laying on a bed", id="repeat-subject-with"),
+    pytest.param("a woman in a hospital bed next to a woman in a hospital bed", "A woman in a hospital bed",
+                 id="repeat-long-next-to"),
+    pytest.param("a man wearing a tie and a tie", "A man wearing a tie", id="repeat-tie"),
+    pytest.param("a man in a suit and tie and tie", "A man in a suit and tie", id="repeat-and-tie"),
+    pytest.param("a kitchen with a stove and a stove and a stove", "A kitchen with a stove",
+                 id="repeat-three-times"),
+    pytest.param("a dog and a cat and a dog", "A dog and a cat", id="repeat-subject-and"),
+    pytest.param("a bowl of soup and a bowl of soup", "A bowl of soup", id="repeat-same-bowl"),
+    pytest.param("a plate of food with broccoli and broccoli", "A plate of food with broccoli",
+                 id="repeat-single-noun"),
+    pytest.param("a street sign a street sign", "A street sign", id="repeat-adjacent-phrase"),
+    pytest.param("a dog on the on the bed", "A dog on the bed", id="repeat-adjacent-function-words"),
+    pytest.param("a train on the tracks with the train", "A train on the tracks",
+                 id="repeat-article-differs"),
+    pytest.param("a dog , a dog", "A dog", id="repeat-after-comma"),
+    pytest.param("a woman in a hospital bed with a woman in a", "A woman in a hospital bed",
+                 id="repeat-cut-by-limit"),
+    # Repeated words.
+    pytest.param("a a dog", "A dog", id="word-article-twice"),
+    pytest.param("a man riding riding a horse", "A man riding a horse", id="word-verb-twice"),
+    pytest.param("a a a cat", "A cat", id="word-three-times"),
+    pytest.param("a an apple", "An apple", id="word-a-an"),
+    # Dangling tails left by the length limit.
+    pytest.param("a dog sitting on a", "A dog sitting", id="tail-on-a"),
+    pytest.param("a man sitting on a bench with a", "A man sitting on a bench", id="tail-with-a"),
+    pytest.param("a plate of food with a fork and a", "A plate of food with a fork", id="tail-and-a"),
+    pytest.param("a group of people standing in front of a", "A group of people standing",
+                 id="tail-in-front-of"),
+    pytest.param("a large jetliner sitting on top of the", "A large jetliner sitting", id="tail-on-top-of"),
+    pytest.param("a giraffe standing next to a", "A giraffe standing", id="tail-next-to"),
+    pytest.param("a bowl of", "A bowl", id="tail-of"),
+    pytest.param("a dog that is", "A dog", id="tail-that-is"),
+    pytest.param("a man holding his", "A man holding", id="tail-possessive"),
+    pytest.param("a cat in the", "A cat", id="tail-in-the"),
+    pytest.param("a dog and", "A dog", id="tail-conjunction"),
+    # Lead-ins.
+    pytest.param("a picture of a man riding a horse", "A man riding a horse", id="lead-picture-of"),
+    pytest.param("an image of a cat on a couch", "A cat on a couch", id="lead-image-of"),
+    pytest.param("a photo of a red bus", "A red bus", id="lead-photo-of"),
+    pytest.param("there is a dog that is laying on the bed", "A dog that is laying on the bed",
+                 id="lead-there-is"),
+    pytest.param("there are two dogs playing in the grass", "Two dogs playing in the grass",
+                 id="lead-there-are"),
+    pytest.param("this is a picture of a kitchen", "A kitchen", id="lead-this-is-a-picture-of"),
+    pytest.param("a picture of a picture of a dog", "A dog", id="lead-twice"),
+    pytest.param("A Picture Of a bird", "A bird", id="lead-capitalised"),
+    pytest.param("a picture of", "A picture", id="lead-nothing-after"),
+    # Spacing and punctuation.
+    pytest.param("a dog 's bed , with a ball .", "A dog's bed, with a ball", id="space-before-punct"),
+    pytest.param("  a   man\triding a\nbike  ", "A man riding a bike", id="whitespace"),
+    pytest.param("a sign ( red ) on a pole", "A sign (red) on a pole", id="space-in-parens"),
+    pytest.param("a man riding a skateboard down a street.", "A man riding a skateboard down a street",
+                 id="period-removed-by-default"),
+    pytest.param("a dog,", "A dog", id="trailing-comma"),
+    # BLIP's decoding artifact.
+    pytest.param("arafed man sitting on a bench", "A man sitting on a bench", id="blip-arafed-start"),
+    pytest.param("there is an arafed elephant in the water", "An elephant in the water", id="blip-araffe-an"),
+    # Degenerate input.
+    pytest.param("", "", id="empty"),
+    pytest.param("   ", "", id="blank"),
+]
+
+UNCHANGED = [
+    # Real vit-gpt2 outputs that are fine as they are (only sentence case changes).
+    pytest.param("a man riding a wave on top of a surfboard", id="surfboard"),
+    pytest.param("a large jetliner sitting on top of an airport tarmac", id="jetliner"),
+    pytest.param("two dogs and two cats", id="two-dogs-two-cats"),
+    pytest.param("a man and a woman", id="man-and-woman"),
+    pytest.param("a bowl of soup and a bowl of salad", id="different-bowls"),
+    pytest.param("a man standing next to a man", id="short-repeat-after-preposition"),
+    pytest.param("a man with a dog and a woman with a dog", id="repeat-in-middle"),
+    pytest.param("a clock tower with a clock on it", id="clock-tower"),
+    pytest.param("a black and white photo of a black and white cat", id="black-and-white-twice"),
+    pytest.param("a street sign on a pole on a street", id="street-sign"),
+    pytest.param("a light turned on", id="particle-on"),
+    pytest.param("a cake with frosting on top", id="particle-top"),
+    pytest.param("a close up of a plate of food", id="close-up"),
+    pytest.param("a group of people standing around a kitchen", id="group-of-people"),
+    pytest.param("a bathroom with a toilet and a sink", id="bathroom"),
+    pytest.param("a herd of elephants walking across a dirt road", id="herd"),
+    pytest.param("a giraffe standing next to a tree in a field", id="giraffe"),
+    pytest.param("a man holding a sign that says", id="ends-in-verb"),
+    pytest.param("a screenshot of a web page with a menu", id="screenshot-kept"),
+    pytest.param("a team of two", id="ends-in-number"),
+]
+
+
+@pytest.mark.parametrize(("raw", "expected"), CLEANED)
+def test_clean_caption(raw: str, expected: str) -> None:
+    assert clean_caption(raw) == expected
+
+
+@pytest.mark.parametrize("raw", UNCHANGED)
+def test_clean_caption_noop(raw: str) -> None:
+    assert clean_caption(raw) == raw[0].upper() + raw[1:]
+
+
+@pytest.mark.parametrize(("raw", "expected"), CLEANED)
+def test_clean_caption_is_idempotent(raw: str, expected: str) -> None:
+    assert clean_caption(expected) == expected
+
+
+@pytest.mark.parametrize(("raw", "expected"), [
+    pytest.param("a dog on a couch", "A dog on a couch.", id="adds-period"),
+    pytest.param("a dog on a couch.", "A dog on a couch.", id="keeps-one-period"),
+    pytest.param("is this a dog?", "Is this a dog?", id="keeps-question-mark"),
+    pytest.param("", "", id="empty-stays-empty"),
+])
+def test_final_period(raw: str, expected: str) -> None:
+    assert clean_caption(raw, final_period=True) == expected
+
+
+@pytest.mark.parametrize(("raw", "max_length", "final_period", "expected"), [
+    pytest.param("a man riding a wave on top of a surfboard", 30, False, "A man riding a wave",
+                 id="cut-then-dangling-phrase"),
+    pytest.param("a man riding a wave on top of a surfboard", 30, True, "A man riding a wave.",
+                 id="period-counts"),
+    pytest.param("a man riding a wave", 19, False, "A man riding a wave", id="exact-fit"),
+    pytest.param("a man riding a wave", 18, False, "A man riding", id="one-short"),
+    pytest.param("supercalifragilistic", 5, False, "Super", id="single-long-word"),
+])
+def test_max_length(raw: str, max_length: int, final_period: bool, expected: str) -> None:
+    cleaned = clean_caption(raw, max_length=max_length, final_period=final_period)
+    assert cleaned == expected
+    assert len(cleaned) <= max_length
+
+
+def test_cleaning_version_is_a_nonempty_string() -> None:
+    assert isinstance(CLEANING_VERSION, str) and CLEANING_VERSION
+
+
+VOCABULARY = ["a", "an", "the", "man", "dog", "cat", "on", "in", "of", "with", "and", "bed", "sitting",
+              "next", "to", "top", "picture", "there", "is", ",", ".", "two", "arafed"]
+
+
+@given(st.lists(st.sampled_from(VOCABULARY), max_size=20), st.integers(min_value=1, max_value=60),
+       st.booleans())
+def test_never_grows_and_respects_limit(words: list[str], max_length: int, final_period: bool) -> None:
+    raw = " ".join(words)
+    cleaned = clean_caption(raw, max_length=max_length, final_period=final_period)
+    assert len(cleaned) <= max_length
+    assert clean_caption(cleaned, max_length=max_length, final_period=final_period) == cleaned
+    sources = {w.strip(".,") for w in words} | {"a", "an"}
+    for word in cleaned.lower().split():
+        assert any(source.startswith(word.strip(".,")) for source in sources), word
