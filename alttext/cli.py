@@ -15,6 +15,9 @@ from alttext import __version__
 
 COMMAND_MODULES = [
     "alttext.commands.check",
+    "alttext.commands.fix",
+    "alttext.commands.suggest",
+    "alttext.commands.apply",
 ]
 
 

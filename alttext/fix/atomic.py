@@ -26,7 +26,7 @@ def write_atomic(path: str, data: bytes, *, expected: bytes | None = None) -> No
     A symlink is followed: its target is replaced, the link stays.
     """
     target = os.path.realpath(path)
-    mode = stat.S_IMODE(os.stat(target).st_mode)
+    mode = _mode_of(target)
     if expected is not None:
         _check_unchanged(path, target, expected)
     folder = os.path.dirname(target)
@@ -45,6 +45,16 @@ def write_atomic(path: str, data: bytes, *, expected: bytes | None = None) -> No
             os.unlink(temporary)
         raise
     _fsync_folder(folder)
+
+
+def _mode_of(target: str) -> int:
+    """The file's permission bits; for a new file, what open() would give it."""
+    try:
+        return stat.S_IMODE(os.stat(target).st_mode)
+    except FileNotFoundError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
 
 
 def _check_unchanged(path: str, target: str, expected: bytes) -> None:

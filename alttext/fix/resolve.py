@@ -173,9 +173,9 @@ def _from_data_uri(src: str) -> ResolvedImage:
 
 def _from_svg(src: str, data: bytes, path: str | None = None) -> ResolvedImage:
     text = svg_text(data)
-    if text is None:
-        return _skip(src, "SVG image has no <title> or <desc> to use; write its alt text by hand")
-    return ResolvedImage(src, path=path, data=None if path else data, text=text)
+    problem = None if text is not None else "SVG image has no <title> or <desc> to use; write its alt text by hand"
+    # The file or bytes stay known (for the review page's preview); the problem stops captioning.
+    return ResolvedImage(src, path=path, data=None if path else data, text=text, problem=problem)
 
 
 def _existing(base: str, spellings: list[str]) -> str:

@@ -19,9 +19,9 @@ _CONTROLS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 # Characters that would change how a Markdown image description parses:
 # \ escapes, [ ] end or nest the description, * _ ~ start emphasis or
 # strikethrough, ` starts a code span, < starts raw HTML or an autolink,
-# & starts an entity, | splits a table cell. Backslash escapes of ASCII
+# & starts an entity (only before a name or #), | splits a table cell. Backslash escapes of ASCII
 # punctuation are valid everywhere in CommonMark, so escaping them is always safe.
-_MARKDOWN_SPECIAL = re.compile(r"([\\\[\]*_~`<&|])")
+_MARKDOWN_SPECIAL = re.compile(r"([\\\[\]*_~`<|]|&(?=[#A-Za-z0-9]))")
 
 
 class SlotError(ValueError):

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from alttext.findings import Edit
+from alttext.fix.slots import escape_markdown
 from alttext.scan import find_images
 from alttext.scan.base import ImageRef
 
@@ -77,8 +78,19 @@ def _same_images(old_refs: Sequence[ImageRef], new_refs: Sequence[ImageRef], fix
         if (new.kind, new.src) != (old.kind, old.src):
             problems.append(f"{where}: reads back as {new.kind} {new.src!r}")
         elif index in fixed:
-            if new.alt != fixed[index] or new.needs_alt:
+            if not _reads_back(new, fixed[index]):
                 problems.append(f"{where}: alt text reads back as {new.alt!r}, not {fixed[index]!r}")
         elif (new.alt, new.rule) != (old.alt, old.rule):
             problems.append(f"{where}: existing alt text {old.alt!r} would become {new.alt!r}")
     return problems
+
+
+def _reads_back(new: ImageRef, alt: str) -> bool:
+    """The scanner sees `alt` as the image's alt text, and no missing-alt rule applies.
+
+    A Markdown scanner may report the description as written (with our escapes)
+    rather than as rendered text; both spellings of the same alt text count.
+    """
+    if new.needs_alt:
+        return False
+    return new.alt == alt or (new.kind.startswith("markdown") and new.alt == escape_markdown(alt))

@@ -1,0 +1,134 @@
+"""`alttext fix`: write alt text into documents in place, or show it as a diff or a review page."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import sys
+from typing import Any
+
+EPILOG = """\
+exit status: 0 nothing to do, 1 files changed (or would change), 2 an error
+(a missing or unreadable image, a file that could not be proven safe to write, ...).
+Images without alt text whose alt text cannot be found (remote images without
+--fetch-remote, SVGs without a <title>) are reported as skipped.
+"""
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    parser = subparsers.add_parser(
+        "fix",
+        help="write alt text for images that lack it",
+        description="Write alt text for images without a text alternative, with minimal byte-exact edits.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    add_common_arguments(parser)
+    parser.add_argument("--diff", action="store_true", help="print a unified diff (for git apply / patch -p1); write nothing")
+    parser.add_argument("--dry-run", action="store_true", help="say what would change; write nothing")
+    parser.add_argument("--review", metavar="FILE.html", help="also write a self-contained review page of every proposal")
+    parser.set_defaults(run=run)
+
+
+def add_common_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("paths", nargs="*", metavar="PATH", help="files and folders (default: .)")
+    parser.add_argument("--model", help="caption model: hub id or local folder (default: the captioner's)")
+    parser.add_argument("--device", help="auto, cpu, cuda, cuda:N or mps (default: auto)")
+    parser.add_argument("--cache", metavar="PATH", help="caption cache location (default: the captioner's)")
+    parser.add_argument("--fetch-remote", action="store_true", default=None,
+                        help="download http(s) images (size limit and timeout) instead of skipping them")
+    parser.add_argument("--root", metavar="DIR", help="project root: no image outside it is read (default: .)")
+    parser.add_argument("--site-root", metavar="DIR", help="folder that /absolute image paths start from")
+    parser.add_argument("--config", metavar="FILE", help="pyproject.toml to read [tool.alttext] from")
+
+
+def run(args: argparse.Namespace) -> int:
+    from alttext.config import ConfigError
+    from alttext.fix import run as pipeline
+
+    try:
+        settings = settings_from_args(args)
+    except ConfigError as error:
+        print(f"alttext: error: {error}", file=sys.stderr)
+        return 2
+    log = pipeline.Log()
+    collected = pipeline.collect(settings, log)
+    pipeline.caption(collected, settings, log)
+    proposals = pipeline.rewrites(collected, log)
+    if args.review:
+        _write_review(args.review, collected, log)
+    images = pipeline.describe(proposals, log) if not args.diff else sum(len(p.changes) for p in proposals)
+    if args.diff:
+        pipeline.write_diff(proposals, sys.stdout.buffer)
+        changed = len(proposals)
+    elif args.dry_run:
+        changed = len(proposals)
+    else:
+        changed = pipeline.write_all(proposals, log)
+    _summary(log, images, changed, would=args.diff or args.dry_run)
+    if log.errors:
+        return 2
+    return 1 if proposals else 0
+
+
+def _write_review(path: str, collected: Any, log: Any) -> None:
+    from alttext.fix.review import write_review
+
+    try:
+        write_review(path, collected.targets)
+        log.note(f"Review page: {path}")
+    except OSError as error:
+        log.error(f"{path}: error: cannot write the review page: {error.strerror or error}")
+
+
+def _summary(log: Any, images: int, files: int, *, would: bool) -> None:
+    verb = "Would write" if would else "Wrote"
+    if images:
+        line = f"{verb} alt text for {images} image{'s' * (images != 1)} in {files} file{'s' * (files != 1)}."
+    else:
+        line = "No alt text to write."
+    if log.skipped:
+        line += f" {log.skipped} skipped."
+    if log.errors:
+        line += f" {log.errors} error{'s' * (log.errors != 1)}."
+    log.note(line)
+
+
+def settings_from_args(args: argparse.Namespace) -> Any:
+    """Settings from [tool.alttext] with the command-line flags on top."""
+    from alttext.config import Config, ConfigError, find_pyproject, load_config
+    from alttext.fix.run import DEFAULT_MAX_TOKENS, Settings
+
+    if args.config and not os.path.isfile(args.config):
+        raise ConfigError(f"--config {args.config}: no such file")
+    paths = tuple(args.paths or ["."])
+    source = args.config or find_pyproject(paths[0])
+    config = load_config(source) if source else Config(root=os.getcwd())
+    extra = config.extra
+    root = args.root or "."
+    if not os.path.isdir(root):
+        raise ConfigError(f"--root {root}: no such folder")
+    site_root = args.site_root or config.site_root or mkdocs_docs_dir(config.root)
+    options = {key.replace("-", "_"): value for key, value in extra.items()
+               if key in ("model", "device", "dtype", "quantize", "batch-size", "num-beams", "max-length",
+                          "no-repeat-ngram-size", "final-period", "caption-max-length")}
+    options["cache"] = extra.get("cache", extra.get("cache-dir"))
+    options.update({key: value for key in ("model", "device", "cache") if (value := getattr(args, key)) is not None})
+    fetch_remote = args.fetch_remote if args.fetch_remote is not None else bool(extra.get("fetch-remote", False))
+    return Settings(
+        paths=paths, root=root, site_root=site_root, fetch_remote=fetch_remote, include=config.include,
+        exclude=config.exclude, config_root=config.root,
+        captioner_options={key: value for key, value in options.items() if value is not None},
+        max_tokens=int(extra.get("max-length", DEFAULT_MAX_TOKENS)),  # type: ignore[call-overload]
+    )
+
+
+def mkdocs_docs_dir(folder: str) -> str | None:
+    """The `docs_dir` of an mkdocs.yml in `folder` (MkDocs' default: docs), if there is one."""
+    config = os.path.join(folder, "mkdocs.yml")
+    if not os.path.isfile(config):
+        return None
+    with open(config, encoding="utf-8", errors="replace") as file:
+        found = re.search(r"^docs_dir:\s*['\"]?([^'\"#\n]+?)['\"]?\s*(?:#.*)?$", file.read(), re.MULTILINE)
+    return os.path.normpath(os.path.join(folder, found.group(1) if found else "docs"))

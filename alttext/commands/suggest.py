@@ -1,0 +1,68 @@
+"""`alttext suggest`: proposals for every image without alt text, as JSON to review by hand."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+EPILOG = """\
+Each entry has the document, line, column, source, image SHA-256, document SHA-256,
+the proposed alt text and a status. Edit "alt", or set "status" to "decorative" or
+"skip", then run `alttext apply FILE`.
+exit status: 0 no image lacks alt text, 1 proposals written, 2 an error.
+"""
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    from alttext.commands.fix import add_common_arguments
+
+    parser = subparsers.add_parser(
+        "suggest",
+        help="write alt text proposals to a JSON file for review",
+        description="Propose alt text for images without it, as a JSON file a person reviews before `alttext apply`.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    add_common_arguments(parser)
+    parser.add_argument("-o", "--output", metavar="FILE", default="-", help="the JSON file (default: stdout)")
+    parser.add_argument("--review", metavar="FILE.html", help="also write a self-contained review page")
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from alttext.commands.fix import settings_from_args
+    from alttext.config import ConfigError
+    from alttext.fix import proposals
+    from alttext.fix import run as pipeline
+
+    try:
+        settings = settings_from_args(args)
+    except ConfigError as error:
+        print(f"alttext: error: {error}", file=sys.stderr)
+        return 2
+    log = pipeline.Log()
+    collected = pipeline.collect(settings, log)
+    pipeline.caption(collected, settings, log)
+    base = os.path.dirname(os.path.abspath(args.output)) if args.output != "-" else os.getcwd()
+    documents = {plan.path: plan.document.raw for plan in collected.plans}
+    text = proposals.dumps(proposals.build(collected.targets, documents, base))
+    if args.output == "-":
+        sys.stdout.write(text)
+    else:
+        _write(args.output, text, log)
+    if args.review:
+        from alttext.commands.fix import _write_review
+
+        _write_review(args.review, collected, log)
+    count = len(collected.targets)
+    log.note(f"{count} image{'s' * (count != 1)} without alt text" + (f"; proposals in {args.output}" if args.output != "-" else ""))
+    if log.errors:
+        return 2
+    return 1 if count else 0
+
+
+def _write(path: str, text: str, log: object) -> None:
+    from alttext.fix.atomic import write_atomic
+
+    write_atomic(path, text.encode("utf-8"))

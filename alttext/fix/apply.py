@@ -1,0 +1,91 @@
+"""Apply reviewed proposals: exactly the entries a person kept, on unchanged documents only."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+
+from alttext.document import DocumentError, read_document
+from alttext.fix.plan import Rewrite, Target, plan_document, rewrite
+from alttext.fix.proposals import WRITE_STATUSES, Entry, decorative_problem, sha256
+from alttext.fix.resolve import Resolver
+from alttext.fix.run import Log
+from alttext.fix.slots import normalize_alt
+from alttext.scan import syntax_for_path
+
+
+def plan_entries(entries: Sequence[Entry], resolver: Resolver, log: Log) -> list[Rewrite]:
+    """A proven rewrite per document with entries to write; every refusal is logged as an error."""
+    by_document: dict[str, list[Entry]] = defaultdict(list)
+    for entry in entries:
+        if entry.status != "skip":
+            by_document[entry.document].append(entry)
+    result = []
+    for path, document_entries in by_document.items():
+        proposal = _plan_one(path, document_entries, resolver, log)
+        if proposal is not None:
+            result.append(proposal)
+    return result
+
+
+def _plan_one(path: str, entries: list[Entry], resolver: Resolver, log: Log) -> Rewrite | None:
+    syntax = syntax_for_path(path)
+    try:
+        document = read_document(path, html=syntax == "html")
+        if syntax is None:
+            raise DocumentError(f"{path}: not an HTML, Markdown or reStructuredText file")
+    except DocumentError as error:
+        log.error(f"{error}; its {len(entries)} entries were not applied")
+        return None
+    if sha256(document.raw) != entries[0].document_sha256 or len({e.document_sha256 for e in entries}) > 1:
+        log.error(f"{path}: error: changed since the proposals were made; its {len(entries)} entries were not "
+                  "applied (run alttext suggest again)")
+        return None
+    plan = plan_document(document, syntax, resolver)
+    targets = {(t.line, t.column, t.ref.src): t for t in plan.targets}
+    alts = {}
+    for entry in entries:
+        alt = _alt_for(entry, targets.get((entry.line, entry.column, entry.src)), log)
+        if alt is not None:
+            alts[targets[(entry.line, entry.column, entry.src)].index] = alt
+    if not alts:
+        return None
+    proposal = rewrite(plan, alts)
+    if proposal.problems:
+        log.error(f"{path}: error: not written, the result could not be proven to change only alt text: "
+                  + "; ".join(proposal.problems))
+        return None
+    return proposal
+
+
+def _alt_for(entry: Entry, target: Target | None, log: Log) -> str | None:
+    """The alt text to write for `entry`, or None (with the reason logged)."""
+    where = f"{entry.document}:{entry.line}:{entry.column}"
+    if target is None:
+        log.error(f"{where}: error: no image without alt text here any more ({entry.src}); entry {entry.number} not applied")
+        return None
+    if entry.image_sha256 is not None and _image_hash(target) != entry.image_sha256:
+        log.error(f"{where}: error: the image changed since the proposals were made ({entry.src}); "
+                  f"entry {entry.number} not applied")
+        return None
+    if entry.status == "decorative":
+        problem = decorative_problem(target)
+        if problem is None:
+            return ""
+        (log.note if target.ref.kind.startswith("markdown") else log.error)(f"{where}: {problem} ({entry.src})")
+        return None
+    assert entry.status in WRITE_STATUSES
+    alt = normalize_alt(entry.alt)
+    if not alt:
+        log.error(f"{where}: error: entry {entry.number} has empty alt text; set status \"decorative\" or \"skip\"")
+        return None
+    return alt
+
+
+def _image_hash(target: Target) -> str | None:
+    if target.image.payload is None:
+        return None
+    try:
+        return sha256(target.image.read_bytes())
+    except OSError:
+        return None

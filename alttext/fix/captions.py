@@ -1,0 +1,63 @@
+"""Captions for the images that need them, from whatever captioner is given.
+
+The captioner is anything with `caption_results(images)` returning objects
+with `caption`, `raw`, `error` and `content_hash` (alttext.caption.captioner.
+Captioner, or fixed captions in tests). It is called once for the whole run,
+so identical images are captioned once and a warm cache loads no model.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, Protocol
+
+from alttext.fix.plan import Target
+from alttext.fix.slots import normalize_alt
+
+
+class CaptionSource(Protocol):
+    def caption_results(self, images: Sequence[str | bytes]) -> list[Any]: ...
+
+
+def pending(targets: Sequence[Target]) -> list[Target]:
+    """The targets that still need a caption from the model."""
+    return [target for target in targets if target.needs_caption]
+
+
+def caption_targets(targets: Sequence[Target], captioner: CaptionSource, *, max_tokens: int | None = None) -> None:
+    """Fill in `alt` (or `problem`) of every target that needs a caption."""
+    todo = pending(targets)
+    if not todo:
+        return
+    results = captioner.caption_results([target.image.payload for target in todo])  # type: ignore[misc]
+    for target, result in zip(todo, results):
+        target.content_hash = getattr(result, "content_hash", None)
+        error = getattr(result, "error", None)
+        alt = normalize_alt(result.caption or "") if not error else ""
+        if error:
+            target.problem, target.is_error = f"cannot caption image: {error}", True
+        elif not alt:
+            target.problem = "the model gave no usable caption; write this alt text by hand"
+        else:
+            target.alt = alt
+            target.hit_limit = hit_length_limit(result, max_tokens)
+
+
+def hit_length_limit(result: Any, max_tokens: int | None) -> bool:
+    """True when generation stopped at the token limit rather than at its end.
+
+    A captioner may say so itself (`hit_limit`, or the generated token count);
+    otherwise a raw caption of at least `max_tokens - 1` words must have used
+    every token (words never take fewer tokens than one each, and the first
+    token starts the sequence).
+    """
+    flagged = getattr(result, "hit_limit", None)
+    if flagged is not None:
+        return bool(flagged)
+    tokens = getattr(result, "tokens", None) or getattr(result, "num_tokens", None)
+    if max_tokens is None:
+        return False
+    if isinstance(tokens, int):
+        return tokens >= max_tokens
+    raw = getattr(result, "raw", None) or ""
+    return len(raw.split()) >= max_tokens - 1

@@ -1,0 +1,107 @@
+"""Which images of a document get alt text, and the proven rewrite that gives it to them.
+
+`plan_document` finds the images that lack alt text and the image file (or
+bytes) behind each; `rewrite` turns chosen alt texts into edits, applies them
+and verifies the result. Neither reads nor writes documents itself.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from alttext.document import Document
+from alttext.findings import apply_edits
+from alttext.fix.resolve import ResolvedImage, Resolver
+from alttext.fix.slots import alt_edit, normalize_alt
+from alttext.fix.verify import Change, verify_rewrite
+from alttext.scan import find_images
+from alttext.scan.base import ImageRef
+from alttext.textpos import LineIndex
+
+
+@dataclass
+class Target:
+    """One image that lacks alt text, and what became of it."""
+
+    path: str
+    index: int  # among all images of the document, in order
+    ref: ImageRef
+    line: int
+    column: int
+    image: ResolvedImage
+    alt: str | None = None
+    problem: str | None = None
+    is_error: bool = False
+    warnings: list[str] = field(default_factory=list)
+    hit_limit: bool = False
+    content_hash: str | None = None
+
+    @property
+    def where(self) -> str:
+        return f"{self.path}:{self.line}:{self.column}"
+
+    @property
+    def needs_caption(self) -> bool:
+        return self.alt is None and self.problem is None and self.image.payload is not None
+
+
+@dataclass
+class DocumentPlan:
+    path: str
+    syntax: str
+    document: Document
+    images: list[ImageRef]
+    targets: list[Target]
+
+
+@dataclass(frozen=True)
+class Rewrite:
+    """The new text and bytes of a document, and why it must not be written (if so)."""
+
+    plan: DocumentPlan
+    text: str
+    data: bytes
+    changes: list[Change]
+    problems: list[str]
+
+    @property
+    def changed(self) -> bool:
+        return not self.problems and self.data != self.plan.document.raw
+
+
+def plan_document(document: Document, syntax: str, resolver: Resolver) -> DocumentPlan:
+    """The images of `document` that lack alt text, each with the image it shows."""
+    images = find_images(document.text, syntax)
+    lines = LineIndex(document.text)
+    targets = []
+    for index, ref in enumerate(images):
+        if not ref.needs_alt or ref.slot is None:
+            continue  # has alt text (a person's, or decorative ""), or nowhere to put it
+        line, column = lines.position(ref.start)
+        image = resolver.resolve(ref.src, document.path)
+        target = Target(document.path, index, ref, line, column, image, problem=image.problem, is_error=image.is_error)
+        if image.text is not None:
+            target.alt = normalize_alt(image.text)  # an SVG's own title says it best
+        targets.append(target)
+    return DocumentPlan(document.path, syntax, document, images, targets)
+
+
+def rewrite(plan: DocumentPlan, alts: Mapping[int, str] | None = None) -> Rewrite:
+    """Give each image (by index) its alt text; default: every target that has one."""
+    if alts is None:
+        alts = {t.index: t.alt for t in plan.targets if t.alt is not None and t.problem is None}
+    changes = []
+    for index, alt in sorted(alts.items()):
+        slot = plan.images[index].slot
+        assert slot is not None, "only images with an alt slot are planned"
+        changes.append(Change(index, normalize_alt(alt), alt_edit(slot, normalize_alt(alt))))
+    old_text = plan.document.text
+    text = apply_edits(old_text, [change.edit for change in changes])
+    problems = verify_rewrite(old_text, text, plan.syntax, plan.images, changes) if changes else []
+    try:
+        data = plan.document.encode(text)
+    except UnicodeEncodeError as error:
+        problems.append(f"alt text {error.object[error.start:error.end]!r} cannot be written in {plan.document.encoding}")
+        data = plan.document.raw
+    return Rewrite(plan, text, data, changes, problems)
