@@ -1,0 +1,125 @@
+"""A decoding loop for VisionEncoderDecoder models with a GPT-2 decoder, token-exact with `generate`.
+
+Where transformers' `generate` spends its time needlessly, this loop does not:
+- the cross-attention keys and values of the image tokens are computed once per image and
+  layer and shared by that image's beams (transformers computes and re-orders them per beam);
+- the first step runs once per image, since all beams start from the same token;
+- the self-attention cache is preallocated, and only it is re-ordered between steps.
+Every other operation is the same module call on the same values, so the logits, and hence the
+chosen tokens, match transformers' for the same settings.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+from torch.nn import functional
+
+from alttext.caption.fast_beam import BeamSearch, GreedySearch, SearchPlan
+
+
+def supports(model: Any) -> bool:
+    """True for a VisionEncoderDecoder whose decoder is GPT-2 with cross-attention and SDPA attention."""
+    from transformers import GPT2LMHeadModel, VisionEncoderDecoderModel
+
+    if not isinstance(model, VisionEncoderDecoderModel) or not isinstance(model.decoder, GPT2LMHeadModel):
+        return False
+    config = model.decoder.config
+    return bool(config.add_cross_attention) and config._attn_implementation == "sdpa"
+
+
+class _Gpt2Decoder:
+    """GPT-2 decoding state for one batch: shared cross-attention K/V and a beam-ordered self cache."""
+
+    def __init__(self, model: Any, encoder_states: torch.Tensor, beams: int, steps: int) -> None:
+        self.gpt2 = model.decoder
+        self.blocks = list(self.gpt2.transformer.h)
+        self.beams, self.steps = beams, steps
+        self.cross = [self._cross_kv(block, encoder_states) for block in self.blocks]
+        self.cache: list[tuple[torch.Tensor, torch.Tensor]] = []
+
+    @staticmethod
+    def _cross_kv(block: Any, encoder_states: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        attention = block.crossattention
+        keys, values = attention.c_attn(encoder_states).split(attention.split_size, dim=2)
+        shape = (*keys.shape[:-1], -1, attention.head_dim)
+        return keys.view(shape).transpose(1, 2), values.view(shape).transpose(1, 2)
+
+    def logits(self, tokens: torch.Tensor, position: int) -> torch.Tensor:
+        """One decoding step for [rows] tokens at `position`; returns fp32 logits [rows, vocab]."""
+        transformer = self.gpt2.transformer
+        position_ids = torch.arange(1, device=tokens.device).unsqueeze(0) + position
+        hidden = transformer.wte(tokens[:, None]) + transformer.wpe(position_ids)
+        for index, block in enumerate(self.blocks):
+            hidden = self._block(index, block, hidden, position)
+        hidden = transformer.ln_f(hidden)
+        return self.gpt2.lm_head(hidden)[:, -1, :].to(copy=True, dtype=torch.float32)
+
+    def _block(self, index: int, block: Any, hidden: torch.Tensor, position: int) -> torch.Tensor:
+        hidden = self._self_attention(index, block.attn, block.ln_1(hidden), position) + hidden
+        hidden = hidden + self._cross_attention(index, block.crossattention, block.ln_cross_attn(hidden))
+        return hidden + block.mlp(block.ln_2(hidden))
+
+    def _self_attention(self, index: int, attention: Any, hidden: torch.Tensor, position: int) -> torch.Tensor:
+        query, key, value = attention.c_attn(hidden).split(attention.split_size, dim=2)
+        shape = (*key.shape[:-1], -1, attention.head_dim)
+        query, key, value = (part.view(shape).transpose(1, 2) for part in (query, key, value))
+        if position == 0:
+            self.cache.append(self._new_cache(key))
+        keys, values = self.cache[index]
+        keys[:, :, position] = key[:, :, 0]
+        values[:, :, position] = value[:, :, 0]
+        output = functional.scaled_dot_product_attention(
+            query, keys[:, :, : position + 1], values[:, :, : position + 1], scale=attention.scaling
+        )
+        return attention.c_proj(output.transpose(1, 2).reshape(*output.shape[:1], 1, -1).contiguous())
+
+    def _new_cache(self, key: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        rows, heads, _, head_dim = key.shape
+        shape = (rows, heads, self.steps, head_dim)
+        return torch.empty(shape, dtype=key.dtype, device=key.device), torch.empty(shape, dtype=key.dtype, device=key.device)
+
+    def _cross_attention(self, index: int, attention: Any, hidden: torch.Tensor) -> torch.Tensor:
+        query = attention.q_attn(hidden)
+        rows = query.shape[0]
+        keys, values = self.cross[index]
+        images = keys.shape[0]
+        group = rows // images  # the beams of one image share its keys and values
+        query = query.view(images, group, -1, attention.head_dim).transpose(1, 2)
+        output = functional.scaled_dot_product_attention(query, keys, values, scale=attention.scaling)
+        return attention.c_proj(output.transpose(1, 2).reshape(rows, 1, -1).contiguous())
+
+    def reorder(self, sources: torch.Tensor) -> None:
+        """Make cache row i hold the history of source row sources[i] (beam re-ordering)."""
+        self.cache = [(keys.index_select(0, sources), values.index_select(0, sources)) for keys, values in self.cache]
+
+
+def encode(model: Any, pixel_values: torch.Tensor) -> torch.Tensor:
+    """The encoder's last hidden state, projected to the decoder's width where the model does."""
+    states = model.encoder(pixel_values=pixel_values, return_dict=True).last_hidden_state
+    if model.encoder.config.hidden_size != model.decoder.config.hidden_size and (
+        getattr(model.decoder.config, "cross_attention_hidden_size", None) is None
+    ):
+        states = model.enc_to_dec_proj(states)
+    return states
+
+
+@torch.inference_mode()
+def generate(model: Any, pixel_values: torch.Tensor, plan: SearchPlan) -> list[list[int]]:
+    """Token ids per image: start token, generated tokens, through the first EOS."""
+    images, beams = pixel_values.shape[0], plan.num_beams
+    decoder = _Gpt2Decoder(model, encode(model, pixel_values), beams, plan.max_length - 1)
+    search = BeamSearch(plan, images, pixel_values.device) if beams > 1 else GreedySearch(plan, images, pixel_values.device)
+    tokens = torch.full((images,), plan.start_id, dtype=torch.long, device=pixel_values.device)
+    logits = decoder.logits(tokens, 0)
+    if beams > 1:  # every beam starts from the same token: run that step once, then copy it
+        logits = logits.repeat_interleave(beams, dim=0)
+    for position in range(1, plan.max_length):
+        tokens, sources, done = search.step(logits)
+        if done:
+            break
+        if beams > 1:
+            decoder.reorder(sources // beams if position == 1 else sources)
+        logits = decoder.logits(tokens, position)
+    return search.results()

@@ -1,0 +1,169 @@
+"""Images to pixel values to token ids to text, exact to transformers' `generate`.
+
+ViT + GPT-2 VisionEncoderDecoder models (the default model) run through a faster decoding loop
+(fast_vit_gpt2.py) that returns the same token ids as `model.generate`; every other model, or
+generation settings that loop does not reproduce, go through `model.generate` itself.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from alttext.caption.model import LoadedModel
+
+if TYPE_CHECKING:
+    import torch
+    from PIL import Image
+
+    from alttext.caption.fast_beam import SearchPlan
+
+# Settings of a model's own generation config that the fast loop reproduces (or that only
+# matter when sampling, which it never does). Any other non-default setting means generate().
+FAST_PATH_SETTINGS = frozenset({
+    "max_length", "min_length", "num_beams", "no_repeat_ngram_size", "early_stopping", "length_penalty",
+    "bos_token_id", "eos_token_id", "pad_token_id", "decoder_start_token_id", "transformers_version",
+    "_from_model_config", "temperature", "top_k", "top_p", "typical_p",
+})
+NEUTRAL_SETTINGS: dict[str, Any] = {
+    "do_sample": False, "use_cache": True, "output_attentions": False, "output_hidden_states": False,
+    "output_scores": False, "output_logits": False, "return_dict_in_generate": False, "num_return_sequences": 1,
+    "repetition_penalty": 1.0, "encoder_repetition_penalty": 1.0, "encoder_no_repeat_ngram_size": 0,
+    "bad_words_ids": None, "forced_bos_token_id": None, "forced_eos_token_id": None, "remove_invalid_values": False,
+    "exponential_decay_length_penalty": None, "suppress_tokens": None, "begin_suppress_tokens": None,
+    "num_beam_groups": 1, "diversity_penalty": 0.0, "min_new_tokens": None, "max_new_tokens": None,
+    "epsilon_cutoff": 0.0, "eta_cutoff": 0.0, "renormalize_logits": False, "low_memory": None,
+}
+
+
+@dataclass(frozen=True)
+class GenerationSettings:
+    """How captions are decoded. Defaults: the model card's beams and length, plus no repeated 3-grams."""
+
+    max_length: int = 16  # tokens, counting the decoder's start token, as in transformers
+    num_beams: int = 4
+    no_repeat_ngram_size: int = 3  # 0 turns it off (the model card's setting)
+    min_length: int = 0
+
+    def __post_init__(self) -> None:
+        if self.max_length < 2:
+            raise ValueError(f"max_length must be at least 2, not {self.max_length}")
+        if self.num_beams < 1:
+            raise ValueError(f"num_beams must be at least 1, not {self.num_beams}")
+        if self.no_repeat_ngram_size < 0 or self.min_length < 0:
+            raise ValueError("no_repeat_ngram_size and min_length must not be negative")
+
+    def key(self) -> str:
+        """A stable string naming these settings, for cache keys."""
+        return (
+            f"max_length={self.max_length};num_beams={self.num_beams};"
+            f"no_repeat_ngram_size={self.no_repeat_ngram_size};min_length={self.min_length}"
+        )
+
+    def generate_kwargs(self) -> dict[str, int]:
+        return {
+            "max_length": self.max_length,
+            "num_beams": self.num_beams,
+            "no_repeat_ngram_size": self.no_repeat_ngram_size,
+            "min_length": self.min_length,
+        }
+
+
+def preprocess(loaded: LoadedModel, images: list[Image.Image]) -> torch.Tensor:
+    """RGB PIL images to the model's pixel values, on its device and in its dtype."""
+    pixel_values = loaded.image_processor(images=images, return_tensors="pt")["pixel_values"]
+    return pixel_values.to(device=loaded.device, dtype=loaded.dtype)
+
+
+def recommended_batch_size(loaded: LoadedModel, settings: GenerationSettings) -> int:
+    """Images per batch that keep the CPU busy without growing memory much; more on a GPU."""
+    if loaded.device.type == "cuda":
+        return 128 if settings.num_beams <= 4 else 64
+    return 16 if settings.num_beams > 1 else 32
+
+
+def generate_ids(loaded: LoadedModel, pixel_values: torch.Tensor, settings: GenerationSettings) -> list[list[int]]:
+    """Token ids per image: the decoder start token, then the caption's tokens through the first EOS.
+
+    Equal to `model.generate(pixel_values, **settings)`'s row for that image, without batch padding.
+    """
+    plan = search_plan(loaded.model, settings)
+    step = recommended_batch_size(loaded, settings)
+    results: list[list[int]] = []
+    for start in range(0, pixel_values.shape[0], step):
+        chunk = pixel_values[start : start + step]
+        results.extend(_fast_generate(loaded, chunk, plan) if plan else _transformers_generate(loaded, chunk, settings))
+    return results
+
+
+def decode(loaded: LoadedModel, ids: list[list[int]]) -> list[str]:
+    """Token ids to text, special tokens dropped, surrounding space stripped."""
+    return [text.strip() for text in loaded.tokenizer.batch_decode(ids, skip_special_tokens=True)]
+
+
+def _fast_generate(loaded: LoadedModel, pixel_values: torch.Tensor, plan: SearchPlan) -> list[list[int]]:
+    from alttext.caption import fast_vit_gpt2
+
+    return fast_vit_gpt2.generate(loaded.model, pixel_values, plan)
+
+
+def _transformers_generate(loaded: LoadedModel, pixel_values: torch.Tensor, settings: GenerationSettings) -> list[list[int]]:
+    import torch
+
+    from alttext.caption.fast_beam import cut_after_eos
+
+    with torch.inference_mode():
+        output = loaded.model.generate(pixel_values=pixel_values, **settings.generate_kwargs())
+    eos_ids = _as_tuple(loaded.model.generation_config.eos_token_id)
+    return [cut_after_eos(row, eos_ids) for row in output.tolist()]
+
+
+def search_plan(model: Any, settings: GenerationSettings) -> SearchPlan | None:
+    """The fast loop's plan for this model and these settings, or None when generate() must run."""
+    from alttext.caption import fast_vit_gpt2
+    from alttext.caption.fast_beam import SearchPlan
+
+    config = model.generation_config
+    start_id = _first_set(config.decoder_start_token_id, getattr(model.config, "decoder_start_token_id", None))
+    if not (_transformers_supported() and fast_vit_gpt2.supports(model)) or start_id is None:
+        return None
+    if not _only_reproducible_settings(config):
+        return None
+    eos_ids = _as_tuple(config.eos_token_id)
+    pad_id = _first_set(config.pad_token_id, eos_ids[0] if eos_ids else None)
+    return SearchPlan(
+        max_length=settings.max_length,
+        num_beams=settings.num_beams,
+        min_length=settings.min_length,
+        no_repeat_ngram_size=settings.no_repeat_ngram_size,
+        length_penalty=_first_set(config.length_penalty, 1.0),
+        early_stopping=_first_set(config.early_stopping, False),
+        start_id=start_id,
+        eos_ids=eos_ids,
+        fill_id=(pad_id if pad_id else eos_ids[0]) if eos_ids else -1,
+        pad_id=pad_id if pad_id is not None else -1,
+    )
+
+
+def _only_reproducible_settings(config: Any) -> bool:
+    for name, value in config.to_diff_dict().items():
+        if name not in FAST_PATH_SETTINGS and NEUTRAL_SETTINGS.get(name, object()) != value:
+            return False
+    return not config.do_sample
+
+
+def _transformers_supported() -> bool:
+    """The fast loop reproduces the beam search of transformers 5."""
+    import transformers
+
+    return int(transformers.__version__.split(".")[0]) >= 5
+
+
+def _first_set(*values: Any) -> Any:
+    return next((value for value in values if value is not None), None)
+
+
+def _as_tuple(value: int | list[int] | None) -> tuple[int, ...]:
+    if value is None:
+        return ()
+    return tuple(value) if isinstance(value, (list, tuple)) else (int(value),)

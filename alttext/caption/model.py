@@ -1,0 +1,280 @@
+"""Load an image-captioning model, offline-first, onto the right device.
+
+A hub id is loaded from the local Hugging Face cache when it is there; the Hub is
+asked once (no retries) only when it is not and `HF_HUB_OFFLINE` is unset. A folder
+is loaded as it is. Failures become one-line `ModelUnavailable` errors.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import torch
+    from transformers import PreTrainedModel
+
+DEFAULT_MODEL = "nlpconnect/vit-gpt2-image-captioning"
+QUANTIZE_CHOICES = ("int8",)
+DTYPE_NAMES = {
+    "fp32": "float32", "float32": "float32", "float": "float32",
+    "fp16": "float16", "float16": "float16", "half": "float16",
+    "bf16": "bfloat16", "bfloat16": "bfloat16",
+}
+WEIGHT_SUFFIXES = (".safetensors", ".bin", ".pt", ".pth", ".msgpack", ".h5")
+
+
+class ModelUnavailable(Exception):
+    """The model cannot be loaded; str(error) is one line naming the model and what to do."""
+
+
+@dataclass
+class LoadedModel:
+    model: PreTrainedModel
+    image_processor: Any
+    tokenizer: Any
+    model_id: str  # hub id, or absolute local folder
+    revision: str  # hub commit hash, or a fingerprint of the local folder's config and weights
+    device: torch.device
+    dtype: torch.dtype
+    quantized: str | None
+
+
+def resolve_device(device: str = "auto") -> torch.device:
+    """`auto` picks CUDA, then Apple MPS, then CPU; other names must be usable here."""
+    import torch
+
+    if device == "auto":
+        if torch.cuda.is_available():
+            return torch.device("cuda")
+        if torch.backends.mps.is_available():
+            return torch.device("mps")
+        return torch.device("cpu")
+    try:
+        resolved = torch.device(device)
+    except RuntimeError as error:
+        raise ValueError(f"unknown device {device!r} (use auto, cpu, cuda, cuda:N or mps)") from error
+    if resolved.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(f"device {device!r} was asked for but CUDA is not available")
+    if resolved.type == "mps" and not torch.backends.mps.is_available():
+        raise ValueError(f"device {device!r} was asked for but Apple MPS is not available")
+    return resolved
+
+
+def resolve_dtype(dtype: str | None, device: torch.device) -> torch.dtype:
+    """Half precision on CUDA, fp32 elsewhere, unless a dtype is named."""
+    import torch
+
+    if dtype is None or dtype == "auto":
+        return torch.float16 if device.type == "cuda" else torch.float32
+    name = DTYPE_NAMES.get(dtype.lower())
+    if name is None:
+        raise ValueError(f"unknown dtype {dtype!r} (use fp32, fp16 or bf16)")
+    return getattr(torch, name)
+
+
+def load_model(
+    name: str = DEFAULT_MODEL,
+    *,
+    device: str = "auto",
+    dtype: str | None = None,
+    quantize: str | None = None,
+    revision: str | None = None,
+    trust_remote_code: bool = False,
+) -> LoadedModel:
+    """Load model, image processor and tokenizer for `name` (hub id or folder)."""
+    import torch
+
+    torch_device = resolve_device(device)
+    torch_dtype = resolve_dtype(dtype, torch_device)
+    _check_quantize(quantize, torch_device, torch_dtype)
+    folder = Path(name).expanduser()
+    if folder.is_dir():
+        source, model_id, local_only = str(folder.resolve()), str(folder.resolve()), True
+        fingerprint = folder_fingerprint(folder)
+    else:
+        if _looks_like_path(name):
+            raise ModelUnavailable(f"model folder {name!r} does not exist")
+        local_only = _hub_files_status(name, revision)
+        source, model_id, fingerprint = name, name, ""
+    model, image_processor, tokenizer = _from_pretrained(
+        source, revision=revision, local_only=local_only, trust_remote_code=trust_remote_code
+    )
+    model = _place(model, torch_device, torch_dtype, quantize)
+    return LoadedModel(
+        model=model,
+        image_processor=image_processor,
+        tokenizer=tokenizer,
+        model_id=model_id,
+        revision=fingerprint or _cached_commit(name, revision) or (revision or "unknown"),
+        device=torch_device,
+        dtype=torch_dtype,
+        quantized=quantize,
+    )
+
+
+def _check_quantize(quantize: str | None, device: torch.device, dtype: torch.dtype) -> None:
+    import torch
+
+    if quantize is None:
+        return
+    if quantize not in QUANTIZE_CHOICES:
+        raise ValueError(f"unknown quantization {quantize!r} (use int8)")
+    if device.type != "cpu":
+        raise ValueError("--quantize int8 works on the CPU only; use --device cpu or drop --quantize")
+    if dtype != torch.float32:
+        raise ValueError("--quantize int8 needs fp32 weights; drop --dtype")
+
+
+def _looks_like_path(name: str) -> bool:
+    return name.startswith((".", "/", "~")) or name.count("/") > 1 or "\\" in name
+
+
+def _hub_offline() -> bool:
+    from huggingface_hub import constants
+
+    return bool(constants.HF_HUB_OFFLINE) or os.environ.get("TRANSFORMERS_OFFLINE", "0").upper() in {"1", "ON", "YES", "TRUE"}
+
+
+def _hub_files_status(repo_id: str, revision: str | None) -> bool:
+    """True when the model is in the local cache; else probe the Hub once and explain failure."""
+    if _cached_commit(repo_id, revision):
+        return True
+    advice = (
+        f"download it on a connected machine (huggingface-cli download {repo_id}) and copy the Hugging Face "
+        "cache, or pass --model /path/to/folder"
+    )
+    if _hub_offline():
+        raise ModelUnavailable(
+            f"model {repo_id!r} is not in the local Hugging Face cache and HF_HUB_OFFLINE is set; {advice}"
+        )
+    _probe_hub(repo_id, revision, advice)
+    return False
+
+
+def _probe_hub(repo_id: str, revision: str | None, advice: str) -> None:
+    """One quick request, so a missing network fails in under a second instead of retrying."""
+    from huggingface_hub import HfApi
+    from huggingface_hub.errors import GatedRepoError, RepositoryNotFoundError, RevisionNotFoundError
+
+    try:
+        HfApi().model_info(repo_id, revision=revision, timeout=10)
+    except GatedRepoError as error:
+        raise ModelUnavailable(f"model {repo_id!r} is gated on the Hub; log in with huggingface-cli login") from error
+    except RevisionNotFoundError as error:
+        raise ModelUnavailable(f"model {repo_id!r} has no revision {revision!r} on the Hub") from error
+    except RepositoryNotFoundError as error:
+        raise ModelUnavailable(
+            f"model {repo_id!r} was not found on the Hub (check the name, or pass --model /path/to/folder)"
+        ) from error
+    except Exception as error:  # network errors come from several libraries
+        raise ModelUnavailable(
+            f"model {repo_id!r} is not in the local Hugging Face cache and the Hub cannot be reached; {advice}"
+        ) from error
+
+
+def _cached_commit(repo_id: str, revision: str | None) -> str | None:
+    """The commit hash of the cached snapshot holding config.json, or None."""
+    from huggingface_hub import try_to_load_from_cache
+
+    try:
+        path = try_to_load_from_cache(repo_id, "config.json", revision=revision)
+    except Exception:  # an invalid repo id is simply "not cached"
+        return None
+    if not isinstance(path, str):
+        return None
+    return Path(path).parent.name
+
+
+def folder_fingerprint(folder: Path) -> str:
+    """A short hash of config.json's bytes and the weight files' names, sizes and mtimes."""
+    digest = hashlib.sha256()
+    config = folder / "config.json"
+    if config.is_file():
+        digest.update(config.read_bytes())
+    for path in sorted(folder.iterdir()):
+        if path.is_file() and path.name.endswith(WEIGHT_SUFFIXES):
+            stat = path.stat()
+            digest.update(f"{path.name}:{stat.st_size}:{stat.st_mtime_ns};".encode())
+    return "local-" + digest.hexdigest()[:16]
+
+
+def _from_pretrained(source: str, *, revision: str | None, local_only: bool, trust_remote_code: bool) -> tuple:
+    from transformers import AutoConfig, AutoImageProcessor, AutoTokenizer
+
+    options = {"revision": revision, "local_files_only": local_only, "trust_remote_code": trust_remote_code}
+    try:
+        config = AutoConfig.from_pretrained(source, **options)
+        model = _model_class(config).from_pretrained(source, **options)
+        image_processor = AutoImageProcessor.from_pretrained(source, **options)
+        tokenizer = AutoTokenizer.from_pretrained(source, **options)
+    except (OSError, ValueError, KeyError) as error:
+        first_line = (str(error).strip().splitlines() or [type(error).__name__])[0]
+        raise ModelUnavailable(f"model {source!r} could not be loaded: {first_line}") from error
+    return model.eval(), image_processor, tokenizer
+
+
+def _model_class(config: Any) -> Any:
+    """VisionEncoderDecoderModel for ViT+GPT-2 style models, else the image-to-text Auto class."""
+    import transformers
+
+    if config.model_type == "vision-encoder-decoder":
+        return transformers.VisionEncoderDecoderModel
+    from transformers.models.auto.modeling_auto import MODEL_FOR_IMAGE_TEXT_TO_TEXT_MAPPING_NAMES
+
+    if config.model_type in MODEL_FOR_IMAGE_TEXT_TO_TEXT_MAPPING_NAMES or getattr(config, "auto_map", None):
+        return transformers.AutoModelForImageTextToText
+    raise ModelUnavailable(f"model type {config.model_type!r} is not an image-to-text model")
+
+
+def _place(model: Any, device: torch.device, dtype: torch.dtype, quantize: str | None) -> Any:
+    import torch
+
+    _set_cpu_threads(device)
+    model = model.to(device=device, dtype=dtype)
+    if quantize == "int8":
+        model = quantize_int8(model)
+    return model.eval()
+
+
+def _set_cpu_threads(device: torch.device) -> None:
+    """Use every core this process may run on, unless the user pinned a thread count."""
+    import torch
+
+    if device.type != "cpu" or os.environ.get("OMP_NUM_THREADS"):
+        return
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        cores = os.cpu_count() or 1
+    torch.set_num_threads(max(1, cores))
+
+
+def quantize_int8(model: Any) -> Any:
+    """Dynamic int8 quantization of every Linear layer (GPT-2's Conv1D layers become Linear first).
+
+    This trades some caption fidelity for speed: weights are stored as int8 and activations are
+    quantized on the fly, so captions can differ from the fp32 model's.
+    """
+    import torch
+    from torch.ao.quantization import quantize_dynamic
+
+    _conv1d_to_linear(model)
+    return quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
+
+
+def _conv1d_to_linear(module: Any) -> None:
+    import torch
+    from transformers.pytorch_utils import Conv1D
+
+    for name, child in module.named_children():
+        if isinstance(child, Conv1D):
+            linear = torch.nn.Linear(child.weight.shape[0], child.weight.shape[1])
+            linear.weight.data = child.weight.data.t().contiguous()
+            linear.bias.data = child.bias.data.clone()
+            setattr(module, name, linear)
+        else:
+            _conv1d_to_linear(child)
