@@ -1,0 +1,332 @@
+"""HTML scanner: every visible image and whether it has a text alternative (axe-core rules).
+
+Images are <img>, <input type=image>, <area href>, <svg role=img> and any other
+element with role=img. Hidden content (hidden, inert, aria-hidden="true",
+inline display:none, <template>) and everything that is never an element
+(comments, raw text such as <script>, attribute values) is skipped.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from alttext.scan.base import AltSlot, ImageRef
+from alttext.scan.html_patterns import ALL_FOREIGN_TAGS, ALL_TAGS, FLAGS, scan_pattern
+from alttext.scan.html_tree import (
+    Attribute,
+    element_extent,
+    is_self_closing,
+    parse_attributes,
+    text_content,
+)
+
+Attributes = dict[str, Attribute]
+
+# Cheap tests on the whole text decide which work a document needs at all. The
+# feature tests run on the lower-cased text: a literal prefix makes them fast.
+_MAYBE_IMAGE = re.compile(r"<(?:img|input|area)|role", FLAGS)
+_MAYBE_ROLE_IMG = re.compile(r"""role[\t\n\f\r ]*=[\t\n\f\r ]*["']?[^"'>]*?(?:img|graphics-)""")
+_MAYBE_DISPLAY_NONE = re.compile(r"display[\t\n\f\r ]*:[\t\n\f\r ]*none")
+_MAYBE_VISIBILITY_HIDDEN = re.compile(r"visibility[\t\n\f\r ]*:[\t\n\f\r ]*(?:hidden|collapse)")
+_HIDDEN_STYLE = re.compile(
+    r"(?<![\w-])(?:display[\t\n\f\r ]*:[\t\n\f\r ]*none|visibility[\t\n\f\r ]*:[\t\n\f\r ]*(?:hidden|collapse))\b",
+    FLAGS,
+)
+# JavaScript's \s, which axe-core uses to call an alt "only whitespace".
+_BLANK = re.compile("[\t\n\v\f\r \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff]*")
+_TABINDEX = re.compile(r"[\t\n\f\r ]*[+-]?[0-9]")
+_BACKGROUND_URL = re.compile(r"""background(?:-image)?[\t\n\f\r ]*:[^;]*?url\([\t\n\f\r ]*(["']?)([^"')]*)\1""", FLAGS)
+
+PRESENTATIONAL_ROLES = frozenset({"presentation", "none"})
+SVG_IMAGE_ROLES = frozenset({"img", "graphics-document", "graphics-symbol"})
+NOT_ROLE_IMG_ELEMENTS = frozenset({"img", "input", "area", "object", "svg"})
+GLOBAL_ARIA = frozenset(
+    "aria-atomic aria-busy aria-controls aria-current aria-describedby aria-details aria-disabled "
+    "aria-dropeffect aria-errormessage aria-flowto aria-grabbed aria-haspopup aria-hidden aria-invalid "
+    "aria-keyshortcuts aria-label aria-labelledby aria-live aria-owns aria-relevant aria-roledescription".split()
+)
+ARIA_ROLES = frozenset(
+    "alert alertdialog application article banner blockquote button caption cell checkbox code columnheader "
+    "combobox comment complementary contentinfo definition deletion dialog directory document emphasis feed "
+    "figure form generic grid gridcell group heading img image insertion link list listbox listitem log main "
+    "mark marquee math menu menubar menuitem menuitemcheckbox menuitemradio meter navigation none note option "
+    "paragraph presentation progressbar radio radiogroup region row rowgroup rowheader scrollbar search "
+    "searchbox separator slider spinbutton status strong subscript suggestion superscript switch tab table "
+    "tablist tabpanel term text textbox time timer toolbar tooltip tree treegrid treeitem "
+    "graphics-document graphics-object graphics-symbol".split()
+)
+
+
+def find_images(text: str) -> list[ImageRef]:
+    """Every image in `text` that is not hidden, in document order."""
+    if not _MAYBE_IMAGE.search(text):
+        return []
+    return _Scan(text).run()
+
+
+def _scan_pattern_for(text: str) -> re.Pattern[str]:
+    """The scan pattern that stops at exactly the tags this document needs looked at."""
+    lowered = text.lower()
+    start_names = {"img", "input", "area"}
+    end_names: set[str] = set()
+    attribute_names: set[str] = set()
+    if "<template" in lowered:
+        start_names.add("template")
+    if "<figure" in lowered:
+        start_names |= {"figure", "figcaption"}
+        end_names.add("figure")
+    if "role" in lowered and _MAYBE_ROLE_IMG.search(lowered):
+        attribute_names.add("role")
+    if "hidden" in lowered:
+        attribute_names |= {"hidden", "aria-hidden"}
+    if "inert" in lowered:
+        attribute_names.add("inert")
+    if _MAYBE_DISPLAY_NONE.search(lowered) or _MAYBE_VISIBILITY_HIDDEN.search(lowered):
+        attribute_names.add("style")
+    return scan_pattern(frozenset(start_names), frozenset(end_names), frozenset(attribute_names))
+
+
+@dataclass
+class _Figure:
+    first_image: int
+    caption: str | None = None
+
+
+@dataclass
+class _Scan:
+    text: str
+    images: list[ImageRef] = field(default_factory=list)
+    figures: list[_Figure] = field(default_factory=list)
+    ids: dict[str, tuple[str, int, Attributes]] | None = None
+
+    def run(self) -> list[ImageRef]:
+        pattern = _scan_pattern_for(self.text)
+        pos = 0
+        while True:
+            match = pattern.match(self.text, pos)
+            pos = match.end()
+            if match["tag"] is not None and match["gt"]:
+                pos = self._tag(match, pos)
+            elif match["stray"] is None:
+                break
+        while self.figures:
+            self._close_figure()
+        return self.images
+
+    def _tag(self, match: re.Match[str], pos: int) -> int:
+        """Handle one interesting tag; returns where scanning goes on."""
+        name = match["name"].lower()
+        if match["close"]:
+            if name == "figure" and self.figures:
+                self._close_figure()
+            return pos
+        attrs_start, attrs_end = match.span("attrs")
+        attributes = parse_attributes(self.text, attrs_start, attrs_end) if attrs_start < attrs_end else {}
+        if name == "template" or _is_hidden(attributes):
+            return element_extent(self.text, pos, name)[1]
+        if name == "figure":
+            self.figures.append(_Figure(len(self.images)))
+        elif name == "figcaption" and self.figures and self.figures[-1].caption is None:
+            self.figures[-1].caption = text_content(self.text, pos, element_extent(self.text, pos, name)[0])
+        image = self._image(match, name, attributes)
+        if image is not None:
+            self.images.append(image)
+        return pos
+
+    def _image(self, match: re.Match[str], name: str, attributes: Attributes) -> ImageRef | None:
+        if name == "img":
+            return self._img(match, attributes)
+        if name == "input":
+            kind_ok = attributes.get("type", _NONE).value.lower() == "image"
+            return self._input_or_area(match, attributes, "input", "ALT003") if kind_ok else None
+        if name == "area":
+            return self._input_or_area(match, attributes, "area", "ALT004") if "href" in attributes else None
+        role = _role(attributes)
+        if name == "svg" and role in SVG_IMAGE_ROLES:
+            return self._svg(match, attributes)
+        if role == "img" and name not in NOT_ROLE_IMG_ELEMENTS:
+            return self._role_img(match, attributes)
+        return None
+
+    def _img(self, match: re.Match[str], attributes: Attributes) -> ImageRef:
+        alt = attributes.get("alt")
+        if alt is not None:
+            if alt.value and _is_blank(alt.value):
+                return _image_ref(match, attributes, "img", alt.value, "ALT002", _value_slot(alt))
+            return _image_ref(match, attributes, "img", alt.value)
+        name = self._aria_name(attributes)
+        if name is not None:
+            return _image_ref(match, attributes, "img", name)
+        if _role(attributes) in PRESENTATIONAL_ROLES and not _has_conflict(attributes):
+            return _image_ref(match, attributes, "img", None)
+        return _image_ref(match, attributes, "img", None, "ALT001", _attribute_slot(match, "alt"))
+
+    def _input_or_area(self, match: re.Match[str], attributes: Attributes, kind: str, rule: str) -> ImageRef:
+        alt = attributes.get("alt")
+        if alt is not None and not _is_blank(alt.value):
+            return _image_ref(match, attributes, kind, alt.value)
+        name = self._aria_name(attributes)
+        if name is not None:
+            return _image_ref(match, attributes, kind, name)
+        if alt is None or alt.quote is None:
+            return _image_ref(match, attributes, kind, None, rule, _attribute_slot(match, "alt"))
+        return _image_ref(match, attributes, kind, alt.value, rule, _value_slot(alt))
+
+    def _svg(self, match: re.Match[str], attributes: Attributes) -> ImageRef:
+        self_closing = is_self_closing(self.text, match.end(), attributes)
+        title = None if self_closing else _svg_title(self.text, match.end())
+        name = title or self._aria_name(attributes)
+        if name is not None:
+            return _image_ref(match, attributes, "svg", name, src="")
+        if self_closing:
+            slot = _attribute_slot(match, "aria-label")
+        else:
+            slot = AltSlot(match.end(), match.end(), "svg-title", "title")
+        return _image_ref(match, attributes, "svg", None, "ALT005", slot, src="")
+
+    def _role_img(self, match: re.Match[str], attributes: Attributes) -> ImageRef:
+        style = attributes.get("style")
+        background = _BACKGROUND_URL.search(style.value) if style else None
+        src = background[2] if background else ""
+        name = self._aria_name(attributes)
+        if name is not None:
+            return _image_ref(match, attributes, "role-img", name, src=src)
+        return _image_ref(match, attributes, "role-img", None, "ALT006", _attribute_slot(match, "aria-label"), src)
+
+    def _aria_name(self, attributes: Attributes) -> str | None:
+        """The first non-blank of aria-label, aria-labelledby targets' text, title."""
+        label = attributes.get("aria-label")
+        if label is not None and not _is_blank(label.value):
+            return label.value
+        labelledby = attributes.get("aria-labelledby")
+        if labelledby is not None:
+            texts = [self._text_of_id(id_) for id_ in labelledby.value.split()]
+            joined = " ".join(text for text in texts if text)
+            if joined:
+                return joined
+        title = attributes.get("title")
+        if title is not None and not _is_blank(title.value):
+            return title.value
+        return None
+
+    def _text_of_id(self, id_: str) -> str:
+        if self.ids is None:
+            self.ids = _elements_by_id(self.text)
+        if id_ not in self.ids:
+            return ""
+        name, pos, attributes = self.ids[id_]
+        label = attributes.get("aria-label")
+        if label is not None and not _is_blank(label.value):
+            return label.value.strip()
+        if name == "img":
+            return attributes.get("alt", _NONE).value.strip()
+        return text_content(self.text, pos, element_extent(self.text, pos, name)[0])
+
+    def _close_figure(self) -> None:
+        figure = self.figures.pop()
+        if figure.caption is None:
+            return
+        for index in range(figure.first_image, len(self.images)):
+            image = self.images[index]
+            if image.caption is None:
+                self.images[index] = ImageRef(
+                    image.start, image.end, image.src, image.kind, image.alt, image.rule, image.slot, figure.caption
+                )
+
+
+_NONE = Attribute("", 0, 0, None)
+
+
+def _image_ref(
+    match: re.Match[str],
+    attributes: Attributes,
+    kind: str,
+    alt: str | None,
+    rule: str | None = None,
+    slot: AltSlot | None = None,
+    src: str | None = None,
+) -> ImageRef:
+    if src is None:
+        src = attributes["src"].value if "src" in attributes else ""
+    return ImageRef(match.start("tag"), match.end(), src, kind, alt, rule, slot)
+
+
+def _is_blank(value: str) -> bool:
+    return _BLANK.fullmatch(value) is not None
+
+
+def _is_hidden(attributes: Attributes) -> bool:
+    if "hidden" in attributes or "inert" in attributes:
+        return True
+    if attributes.get("aria-hidden", _NONE).value.strip().lower() == "true":
+        return True
+    style = attributes.get("style")
+    return style is not None and _HIDDEN_STYLE.search(style.value) is not None
+
+
+def _role(attributes: Attributes) -> str | None:
+    """The explicit role: the first token of role= that is a known ARIA role."""
+    role = attributes.get("role")
+    if role is None:
+        return None
+    return next((token for token in role.value.lower().split() if token in ARIA_ROLES), None)
+
+
+def _has_conflict(attributes: Attributes) -> bool:
+    """A presentational role is ignored on a focusable element or one with global aria-*."""
+    tabindex = attributes.get("tabindex")
+    if tabindex is not None and _TABINDEX.match(tabindex.value):
+        return True
+    return any(name in GLOBAL_ARIA for name in attributes)
+
+
+def _attribute_slot(match: re.Match[str], attribute: str) -> AltSlot:
+    """Insert a new attribute right after the tag name (it then wins over any later duplicate)."""
+    return AltSlot(match.end("name"), match.end("name"), "html-attribute", attribute)
+
+
+def _value_slot(attribute: Attribute) -> AltSlot:
+    return AltSlot(attribute.start, attribute.end, "html-value", "alt", attribute.quote or "")
+
+
+def _svg_title(text: str, pos: int) -> str | None:
+    """The text of the first direct <title> child of the <svg> whose start tag ends at `pos`."""
+    depth = 0
+    while True:
+        match = ALL_FOREIGN_TAGS.match(text, pos)
+        pos = match.end()
+        if match["tag"] is None:
+            if match["stray"] is None:
+                return None
+            continue
+        name = match["name"].lower()
+        if match["close"]:
+            depth -= 1
+            if depth < 0:
+                return None
+            continue
+        if depth == 0 and name == "title" and match["gt"]:
+            content_end = element_extent(text, pos, name)[0]
+            return text_content(text, pos, content_end) or None
+        attributes = parse_attributes(text, match.start("attrs"), match.end("attrs"))
+        if match["gt"] and not is_self_closing(text, pos, attributes):
+            depth += 1
+
+
+def _elements_by_id(text: str) -> dict[str, tuple[str, int, Attributes]]:
+    """Every element with an id: (name, end of start tag, attributes); the first of duplicates wins."""
+    elements: dict[str, tuple[str, int, Attributes]] = {}
+    pos = 0
+    while True:
+        match = ALL_TAGS.match(text, pos)
+        pos = match.end()
+        if match["tag"] is None:
+            if match["stray"] is None:
+                return elements
+            continue
+        if match["close"] or not match["gt"] or "id" not in match["attrs"].lower():
+            continue
+        attributes = parse_attributes(text, match.start("attrs"), match.end("attrs"))
+        if "id" in attributes:
+            elements.setdefault(attributes["id"].value, (match["name"].lower(), pos, attributes))
