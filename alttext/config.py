@@ -94,7 +94,7 @@ def find_pyproject(start: str) -> str | None:
     folder = os.path.abspath(start if os.path.isdir(start) else os.path.dirname(start) or ".")
     while True:
         candidate = os.path.join(folder, "pyproject.toml")
-        if os.path.isfile(candidate) and _mentions_alttext(candidate):
+        if os.path.isfile(candidate) and _has_alttext_table(candidate):
             return candidate
         parent = os.path.dirname(folder)
         if parent == folder:
@@ -102,13 +102,19 @@ def find_pyproject(start: str) -> str | None:
         folder = parent
 
 
-def _mentions_alttext(path: str) -> bool:
-    # A cheap look before parsing: most pyproject.toml files have no alttext table.
+def _has_alttext_table(path: str) -> bool:
+    # A cheap look before parsing: most pyproject.toml files never mention alttext.
     try:
         with open(path, "rb") as file:
-            return b"alttext" in file.read()
+            if b"alttext" not in file.read():
+                return False
     except OSError:
         return False
+    try:
+        tool = _parse(path).get("tool")
+        return isinstance(tool, dict) and "alttext" in tool
+    except ConfigError:
+        return True  # broken: load_config says why
 
 
 def load_config(path: str) -> Config:
@@ -124,6 +130,14 @@ def load_config(path: str) -> Config:
 
 
 def _read_table(path: str) -> dict[str, object]:
+    tool = _parse(path).get("tool", {})
+    table = tool.get("alttext", {}) if isinstance(tool, dict) else None
+    if not isinstance(table, dict):
+        raise ConfigError(f"{path}: [tool.alttext] must be a table")
+    return table
+
+
+def _parse(path: str) -> dict:  # type: ignore[type-arg]
     import sys
 
     if sys.version_info >= (3, 11):
@@ -137,10 +151,7 @@ def _read_table(path: str) -> dict[str, object]:
         raise ConfigError(f"{path}: cannot read: {error.strerror or error}") from None
     except tomllib.TOMLDecodeError as error:
         raise ConfigError(f"{path}: not valid TOML: {error}") from None
-    table = document.get("tool", {}).get("alttext", {})
-    if not isinstance(table, dict):
-        raise ConfigError(f"{path}: [tool.alttext] must be a table")
-    return table
+    return document
 
 
 def _canonical(key: str) -> str:

@@ -137,11 +137,11 @@ def _walk(folder: str, errors: list[FileError]) -> list[str]:
             info = os.stat(current)
             entries = sorted(os.scandir(current), key=lambda entry: entry.name)
         except OSError as error:
-            errors.append(FileError(current, f"cannot list folder: {error.strerror or error}"))
+            errors.append(FileError(os.path.normpath(current), f"cannot list folder: {error.strerror or error}"))
             return
         key = (info.st_dev, info.st_ino)
         if key in ancestors:
-            errors.append(FileError(current, "symbolic link loop: this folder links back to a folder above it"))
+            errors.append(FileError(os.path.normpath(current), "symbolic link loop: this folder links back to a folder above it"))
             return
         if key in visited:
             return  # reached again through another link: already checked
@@ -161,5 +161,5 @@ def _is_folder(entry: os.DirEntry[str], errors: list[FileError]) -> bool:
     try:
         return entry.is_dir()  # follows symbolic links
     except OSError as error:
-        errors.append(FileError(entry.path, f"cannot read: {error.strerror or error}"))
+        errors.append(FileError(os.path.normpath(entry.path), f"cannot read: {error.strerror or error}"))
         return False
