@@ -29,6 +29,8 @@ _FIELD_MARKER = re.compile(r":(?![: ])(?:[^:\\]|\\.|:(?![ `]|$))*(?<! ):(?: +|$)
 _LIST_MARKER = re.compile(
     r"(?:[-*+\u2022\u2023\u2043]|\(?(?:\d+|#|[a-zA-Z]|[ivxlcdmIVXLCDM]+)[.)])[ \t]+(?=\S)"
 )
+# A quoted literal block: unindented lines starting with the same ASCII punctuation.
+_QUOTE = re.compile(r"[!-/:-@\[-`{-~]")
 _IMAGE_KINDS = {"image": "rst-image", "figure": "rst-figure"}
 # Directives whose body is not reStructuredText: nothing inside them is a directive.
 _OPAQUE = frozenset(
@@ -143,6 +145,14 @@ class _Scanner:
                 skip_deeper_than = literal_after
                 literal_after = -1
                 continue
+            if (
+                literal_after == indent
+                and previous_blank
+                and _QUOTE.match(line, len(_leading(line)))
+            ):
+                index = self.quoted_literal_end(index, indent)
+                literal_after = -1
+                continue
             literal_after = -1
             explicit = _EXPLICIT.match(line, len(_leading(line)))
             if explicit:
@@ -156,6 +166,17 @@ class _Scanner:
             previous_blank = False
             index += 1
         return self.refs
+
+    def quoted_literal_end(self, index: int, indent: int) -> int:
+        """The first line after the quoted literal block that starts at `index`."""
+        line = self.line(index)
+        quote = line[len(_leading(line))]
+        while index < len(self.lines) and not self.blank(index):
+            line = self.line(index)
+            if _indent(line) != indent or not line.lstrip(_BLANKS).startswith(quote):
+                break
+            index += 1
+        return index
 
     def explicit(self, index: int, after_dots: int, column: int) -> tuple[int, int]:
         """Handle the explicit markup block at `index`: (next line to read, skip-deeper-than column)."""
