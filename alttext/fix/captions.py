@@ -8,6 +8,7 @@ so identical images are captioned once and a warm cache loads no model.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from typing import Any, Protocol
 
@@ -25,22 +26,39 @@ def pending(targets: Sequence[Target]) -> list[Target]:
 
 
 def caption_targets(targets: Sequence[Target], captioner: CaptionSource, *, max_tokens: int | None = None) -> None:
-    """Fill in `alt` (or `problem`) of every target that needs a caption."""
+    """Fill in `alt` (or `problem`) of every target that needs a caption.
+
+    Each distinct image (file path or bytes) is sent once, however many
+    documents show it.
+    """
     todo = pending(targets)
     if not todo:
         return
-    results = captioner.caption_results([target.image.payload for target in todo])  # type: ignore[misc]
-    for target, result in zip(todo, results):
-        target.content_hash = getattr(result, "content_hash", None)
-        error = getattr(result, "error", None)
-        alt = normalize_alt(result.caption or "") if not error else ""
-        if error:
-            target.problem, target.is_error = f"cannot caption image: {error}", True
-        elif not alt:
-            target.problem = "the model gave no usable caption; write this alt text by hand"
-        else:
-            target.alt = alt
-            target.hit_limit = hit_length_limit(result, max_tokens)
+    unique: dict[str | bytes, int] = {}
+    for target in todo:
+        unique.setdefault(_key(target), len(unique))
+    results = captioner.caption_results(list(unique))
+    for target in todo:
+        _take(target, results[unique[_key(target)]], max_tokens)
+
+
+def _key(target: Target) -> str | bytes:
+    payload = target.image.payload
+    assert payload is not None
+    return os.path.realpath(payload) if isinstance(payload, str) else payload
+
+
+def _take(target: Target, result: Any, max_tokens: int | None) -> None:
+    target.content_hash = getattr(result, "content_hash", None)
+    error = getattr(result, "error", None)
+    alt = normalize_alt(result.caption or "") if not error else ""
+    if error:
+        target.problem, target.is_error = f"cannot caption image: {error}", True
+    elif not alt:
+        target.problem = "the model gave no usable caption; write this alt text by hand"
+    else:
+        target.alt = alt
+        target.hit_limit = hit_length_limit(result, max_tokens)
 
 
 def hit_length_limit(result: Any, max_tokens: int | None) -> bool:

@@ -8,13 +8,16 @@ text that was written. Anything else is a list of reasons not to write.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from alttext.findings import Edit
-from alttext.fix.slots import escape_markdown
 from alttext.scan import find_images
 from alttext.scan.base import ImageRef
+
+# CommonMark: a backslash before ASCII punctuation stands for that character.
+_BACKSLASH_ESCAPE = re.compile(r"\\([!-/:-@\[-`{-~])")
 
 
 @dataclass(frozen=True)
@@ -88,9 +91,12 @@ def _same_images(old_refs: Sequence[ImageRef], new_refs: Sequence[ImageRef], fix
 def _reads_back(new: ImageRef, alt: str) -> bool:
     """The scanner sees `alt` as the image's alt text, and no missing-alt rule applies.
 
-    A Markdown scanner may report the description as written (with our escapes)
-    rather than as rendered text; both spellings of the same alt text count.
+    A Markdown scanner may report the description as written (with our
+    backslash escapes, some already resolved, as in table cells) rather than
+    as rendered text; it must then unescape to exactly `alt`.
     """
-    if new.needs_alt:
+    if new.needs_alt or new.alt is None:
         return False
-    return new.alt == alt or (new.kind.startswith("markdown") and new.alt == escape_markdown(alt))
+    if new.alt == alt:
+        return True
+    return new.kind.startswith("markdown") and _BACKSLASH_ESCAPE.sub(r"\1", new.alt) == alt
