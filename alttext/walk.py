@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import fnmatch
 import os
-import shutil
-import subprocess
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -108,6 +106,9 @@ def _in_skipped_folder(path: str, folder: str) -> bool:
 
 def _git_files(folder: str) -> list[str] | None:
     """Tracked and untracked, not ignored files below `folder`, or None when git cannot say."""
+    import shutil
+    import subprocess
+
     git = shutil.which("git")
     if git is None:
         return None

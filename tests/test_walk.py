@@ -208,7 +208,7 @@ def test_without_git_the_folder_is_walked(tmp_path: Path, monkeypatch: pytest.Mo
     make_tree(tmp_path, ["a.md", "drafts/d.md"])
     (tmp_path / ".gitignore").write_text("drafts/\n", encoding="utf-8")
     git(tmp_path, "init", "-q")
-    monkeypatch.setattr(walk.shutil, "which", lambda name: None)
+    monkeypatch.setattr(shutil, "which", lambda name: None)
     assert collect_files(["."]).paths == ["a.md", "drafts/d.md"]
 
 
