@@ -1,0 +1,146 @@
+"""What the MkDocs plugin, the Sphinx extension and the GitHub Action share: captions for
+image files, and alt text written into sources through the writers' pipeline.
+
+Nothing here imports torch at module level; the captioner loads only when an
+image is not in the caption cache.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+
+def captioner_options(model: str | None, device: str | None, cache: str | None) -> dict[str, Any]:
+    """Options for the Captioner; unset ones are left to its defaults."""
+    options = {"model": model, "device": device, "cache": cache}
+    return {key: value for key, value in options.items() if value}
+
+
+def caption_images(
+    paths: Sequence[str], *, model: str | None = None, device: str | None = None, cache: str | None = None
+) -> tuple[dict[str, str], list[str]]:
+    """Alt text for each image file (by the path given), and one message per image that got none."""
+    from alttext.fix.run import CaptionerUnavailable, Settings, default_captioner
+    from alttext.fix.slots import normalize_alt
+
+    if not paths:
+        return {}, []
+    try:
+        captioner = default_captioner(Settings(captioner_options=captioner_options(model, device, cache)))
+    except CaptionerUnavailable as error:
+        return {}, [f"alttext: {error}"]
+    captions: dict[str, str] = {}
+    problems: list[str] = []
+    for path, result in zip(paths, captioner.caption_results(list(paths))):
+        error = getattr(result, "error", None)
+        alt = "" if error else normalize_alt(result.caption or "")
+        if alt:
+            captions[path] = alt
+        else:
+            problems.append(f"{path}: cannot caption image: {error or 'the model gave no usable caption'}")
+    return captions, problems
+
+
+@dataclass
+class Proposals:
+    """Captioned images without alt text in some sources, and every message of the run."""
+
+    collected: Any  # alttext.fix.run.Collected
+    stream: io.StringIO
+    log: Any  # alttext.fix.run.Log
+
+    @property
+    def targets(self) -> list[Any]:
+        return list(self.collected.targets)
+
+    @property
+    def messages(self) -> list[str]:
+        return self.stream.getvalue().splitlines()
+
+    def captions_by_image(self) -> dict[str, str]:
+        """Alt text by absolute image path, for output that shows the same image."""
+        return {
+            os.path.abspath(target.image.path): target.alt
+            for target in self.collected.targets
+            if target.alt and target.problem is None and target.image.path
+        }
+
+
+@dataclass
+class WriteOutcome:
+    """What writing alt text into sources did: the files written and every message of the run."""
+
+    changed: list[str] = field(default_factory=list)
+    messages: list[str] = field(default_factory=list)
+    errors: int = 0
+
+
+def propose(
+    sources: Sequence[str],
+    *,
+    root: str,
+    site_root: str | None = None,
+    model: str | None = None,
+    device: str | None = None,
+    cache: str | None = None,
+    settings: Any = None,
+) -> Proposals:
+    """Scan `sources`, resolve and caption each image without alt text, as `alttext suggest` does."""
+    from alttext.fix import run as pipeline
+
+    settings = settings or pipeline.Settings(
+        paths=tuple(sources), root=root, site_root=site_root, config_root=root,
+        captioner_options=captioner_options(model, device, cache),
+    )
+    stream = io.StringIO()
+    log = pipeline.Log(stream=stream)
+    collected = pipeline.collect(settings, log) if settings.paths else pipeline.Collected()
+    pipeline.caption(collected, settings, log)
+    return Proposals(collected, stream, log)
+
+
+def write_proposals(proposals: Proposals) -> WriteOutcome:
+    """Write the proven rewrites (atomically) and say which files changed."""
+    from alttext.fix import run as pipeline
+
+    rewrites = pipeline.rewrites(proposals.collected, proposals.log)
+    pipeline.write_all(rewrites, proposals.log)
+    changed = [rewrite.plan.path for rewrite in rewrites if _holds(rewrite.plan.path, rewrite.data)]
+    return WriteOutcome(changed=changed, messages=proposals.messages, errors=proposals.log.errors)
+
+
+def write_alt_text(
+    sources: Sequence[str],
+    *,
+    root: str,
+    site_root: str | None = None,
+    model: str | None = None,
+    device: str | None = None,
+    cache: str | None = None,
+) -> WriteOutcome:
+    """Caption and write alt text into `sources` exactly as `alttext fix` does (proven, atomic edits)."""
+    if not sources:
+        return WriteOutcome()
+    proposals = propose(sources, root=root, site_root=site_root, model=model, device=device, cache=cache)
+    return write_proposals(proposals)
+
+
+def _holds(path: str, data: bytes) -> bool:
+    try:
+        with open(path, "rb") as file:
+            return file.read() == data
+    except OSError:
+        return False
+
+
+def report_problems(problems: Sequence[str], warn: Callable[[str], None]) -> None:
+    for problem in problems:
+        warn(problem)
+
+
+def absolute(path: str, base: str) -> str:
+    return os.path.normpath(os.path.join(base, path))

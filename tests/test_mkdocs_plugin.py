@@ -1,0 +1,103 @@
+"""The MkDocs plugin, tested with real `mkdocs build` runs of tests/data/sites/mkdocs."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("mkdocs")
+
+SITE = Path(__file__).parent / "data" / "sites" / "mkdocs"
+WARNING = re.compile(r"^WARNING\s+-\s+alttext: (?P<where>\S+): (?P<rule>ALT\d+) ")
+EXPECTED_CHECK = [
+    ("docs/index.md:9:1", "ALT101"),
+    ("docs/guide/usage.md:5:1", "ALT101"),
+    ("docs/guide/usage.md:9:1", "ALT001"),
+]
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture
+def site(tmp_path: Path) -> Path:
+    shutil.copytree(SITE, tmp_path / "site-src")
+    return tmp_path / "site-src"
+
+
+def configure(site: Path, options: str) -> None:
+    """Replace the plugin's options in mkdocs.yml with `options` (YAML lines at the option level)."""
+    config = site / "mkdocs.yml"
+    head = config.read_text(encoding="utf-8").split("plugins:")[0]
+    config.write_text(head + "plugins:\n  - alttext:\n" + "".join(f"      {line}\n" for line in options.splitlines()), encoding="utf-8")
+
+
+def build(site: Path, *options: str) -> tuple[int, str]:
+    done = subprocess.run(
+        [sys.executable, "-m", "mkdocs", "build", *options], cwd=site, capture_output=True, text=True, timeout=300, check=False
+    )
+    return done.returncode, done.stderr + done.stdout
+
+
+def warnings(output: str) -> list[tuple[str, str]]:
+    return [(m["where"], m["rule"]) for line in output.splitlines() if (m := WARNING.match(line))]
+
+
+def snapshot(folder: Path) -> dict[str, bytes]:
+    return {str(path.relative_to(folder)): path.read_bytes() for path in sorted(folder.rglob("*")) if path.is_file()}
+
+
+def img_tags(html: str) -> list[str]:
+    return re.findall(r"<img[^>]*>", html)
+
+
+def test_check_warns_per_image_with_source_file_and_line(site: Path) -> None:
+    status, output = build(site)
+    assert status == 0, output
+    assert warnings(output) == EXPECTED_CHECK
+
+
+def test_check_fails_a_strict_build(site: Path) -> None:
+    status, output = build(site, "--strict")
+    assert status == 1
+    assert "Aborted with 3 warnings in strict mode!" in output
+
+
+def test_check_leaves_sources_and_html_alone(site: Path) -> None:
+    before = snapshot(site / "docs")
+    build(site)
+    assert snapshot(site / "docs") == before
+    html = (site / "site" / "index.html").read_text(encoding="utf-8")
+    assert '<img alt="" src="img/chart.png" />' in html
+
+
+@pytest.mark.parametrize(
+    ("options", "expected"),
+    [
+        pytest.param("exclude: []", [*EXPECTED_CHECK, ("docs/drafts/wip.md:3:1", "ALT101")], id="nothing-excluded"),
+        pytest.param('exclude: ["guide/*"]', [EXPECTED_CHECK[0], ("docs/drafts/wip.md:3:1", "ALT101")], id="folder-glob"),
+        pytest.param('exclude: ["*.md"]', [], id="every-page"),
+    ],
+)
+def test_exclude_globs_over_docs_dir_paths(site: Path, options: str, expected: list[tuple[str, str]]) -> None:
+    configure(site, options)
+    status, output = build(site)
+    assert status == 0, output
+    assert sorted(warnings(output)) == sorted(expected)
+
+
+def test_a_clean_site_passes_strict(site: Path) -> None:
+    configure(site, 'exclude: ["*.md"]')
+    status, output = build(site, "--strict")
+    assert status == 0, output
+
+
+def test_unknown_mode_is_a_config_error(site: Path) -> None:
+    configure(site, "mode: rewrite")
+    status, output = build(site)
+    assert status == 1
+    assert "mode" in output and "rewrite" in output
