@@ -89,7 +89,7 @@ def _scan_pattern_for(text: str) -> re.Pattern[str]:
 
 @dataclass
 class _Figure:
-    first_image: int
+    own_images: list[int] = field(default_factory=list)  # indexes, not those of nested figures
     caption: str | None = None
 
 
@@ -99,6 +99,7 @@ class _Scan:
     images: list[ImageRef] = field(default_factory=list)
     figures: list[_Figure] = field(default_factory=list)
     ids: dict[str, tuple[str, int, Attributes]] | None = None
+    id_texts: dict[str, str] = field(default_factory=dict)
 
     def run(self) -> list[ImageRef]:
         pattern = _scan_pattern_for(self.text)
@@ -126,11 +127,14 @@ class _Scan:
         if name == "template" or _is_hidden(attributes):
             return element_extent(self.text, pos, name)[1]
         if name == "figure":
-            self.figures.append(_Figure(len(self.images)))
+            self.figures.append(_Figure())
         elif name == "figcaption" and self.figures and self.figures[-1].caption is None:
-            self.figures[-1].caption = text_content(self.text, pos, element_extent(self.text, pos, name)[0])
+            content_end = element_extent(self.text, pos, name, _FIGURE_TAGS)[0]
+            self.figures[-1].caption = text_content(self.text, pos, content_end)
         image = self._image(match, name, attributes)
         if image is not None:
+            if self.figures:
+                self.figures[-1].own_images.append(len(self.images))
             self.images.append(image)
         return pos
 
@@ -213,9 +217,11 @@ class _Scan:
     def _text_of_id(self, id_: str) -> str:
         if self.ids is None:
             self.ids = _elements_by_id(self.text)
-        if id_ not in self.ids:
-            return ""
-        name, pos, attributes = self.ids[id_]
+        if id_ not in self.id_texts:
+            self.id_texts[id_] = self._text_of_element(*self.ids[id_]) if id_ in self.ids else ""
+        return self.id_texts[id_]
+
+    def _text_of_element(self, name: str, pos: int, attributes: Attributes) -> str:
         label = attributes.get("aria-label")
         if label is not None and not _is_blank(label.value):
             return label.value.strip()
@@ -227,15 +233,16 @@ class _Scan:
         figure = self.figures.pop()
         if figure.caption is None:
             return
-        for index in range(figure.first_image, len(self.images)):
+        for index in figure.own_images:
             image = self.images[index]
-            if image.caption is None:
-                self.images[index] = ImageRef(
-                    image.start, image.end, image.src, image.kind, image.alt, image.rule, image.slot, figure.caption
-                )
+            self.images[index] = ImageRef(
+                image.start, image.end, image.src, image.kind, image.alt, image.rule, image.slot, figure.caption
+            )
 
 
 _NONE = Attribute("", 0, 0, None)
+_FIGURE_TAGS = frozenset({"figure"})
+_SVG_TAGS = frozenset({"svg"})
 
 
 def _image_ref(
@@ -306,8 +313,10 @@ def _svg_title(text: str, pos: int) -> str | None:
             if depth < 0:
                 return None
             continue
+        if name == "svg":  # a nested <svg>, or the next one after an unclosed <svg>
+            return None
         if depth == 0 and name == "title" and match["gt"]:
-            content_end = element_extent(text, pos, name)[0]
+            content_end = element_extent(text, pos, name, _SVG_TAGS)[0]
             return text_content(text, pos, content_end) or None
         attributes = parse_attributes(text, match.start("attrs"), match.end("attrs"))
         if match["gt"] and not is_self_closing(text, pos, attributes):

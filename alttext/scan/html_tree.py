@@ -61,11 +61,13 @@ def is_self_closing(text: str, tag_end: int, attributes: dict[str, Attribute]) -
     return not any(attr.quote == "" and attr.end == tag_end - 1 for attr in attributes.values())
 
 
-def element_extent(text: str, pos: int, name: str) -> tuple[int, int]:
+def element_extent(text: str, pos: int, name: str, stop: frozenset[str] = frozenset()) -> tuple[int, int]:
     """(content end, resume offset) for the element `name` whose start tag ends at `pos`.
 
     Follows matching end tags, void elements, self-closing foreign elements and
-    the implied end of <p> and <li>; unmatched end tags are ignored, as a browser does.
+    the implied end of <p> and <li>; unmatched end tags are ignored, as a browser
+    does. A start or end tag named in `stop` ends the element too (callers use it
+    so an unclosed element cannot make them read to the end of the document).
     """
     if name in VOID_ELEMENTS:
         return pos, pos
@@ -78,17 +80,16 @@ def element_extent(text: str, pos: int, name: str) -> tuple[int, int]:
                 continue
             return pos, pos
         tag = match["name"].lower()
+        if tag in stop or (not match["close"] and _closes_top(stack, tag) and len(stack) == 1):
+            return match.start("tag"), match.start("tag")
         if match["close"]:
             if tag in stack:
                 del stack[len(stack) - 1 - stack[::-1].index(tag) :]
                 if not stack:
                     return match.start("tag"), pos
-            continue
-        if _closes_top(stack, tag):
-            stack.pop()
-            if not stack:
-                return match.start("tag"), match.start("tag")
-        if match["gt"] and not _is_leaf(text, match, tag, stack):
+        elif match["gt"] and not _is_leaf(text, match, tag, stack):
+            if _closes_top(stack, tag):
+                stack.pop()
             stack.append(tag)
 
 
