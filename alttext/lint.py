@@ -107,7 +107,7 @@ def check_decoded(path: str, text: str, syntax: str, config: Config) -> FileResu
         return FileResult(findings=check_text(path, text, syntax, config))
     except RecursionError:
         return FileResult(errors=[FileError(path, f"too deeply nested for the {syntax} scanner")])
-    except Exception as error:  # a scanner bug must not stop the other files
+    except Exception as error:  # noqa: BLE001 - a scanner bug must not stop the other files
         return FileResult(errors=[FileError(path, f"internal error in the {syntax} scanner: {type(error).__name__}: {error}")])
 
 

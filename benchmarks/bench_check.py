@@ -36,13 +36,7 @@ NODE_BIN = NODE_PREFIX / "node_modules" / ".bin"
 PEERS = ["markdownlint-cli2", "htmlhint"]
 ALTTEXT = [sys.executable, "-m", "alttext", "check"]
 
-WORDS = (
-    "the of and to in is for that with on as by this are from be it or can an at which your you "
-    "configuration server request response client token cache build deploy module function value "
-    "option default install release version document page image chart table list section example "
-    "project user data file folder path command output input error warning setting plugin theme "
-    "template render markdown html browser network database query index search schema field record"
-).split()
+WORDS = ["the", "of", "and", "to", "in", "is", "for", "that", "with", "on", "as", "by", "this", "are", "from", "be", "it", "or", "can", "an", "at", "which", "your", "you", "configuration", "server", "request", "response", "client", "token", "cache", "build", "deploy", "module", "function", "value", "option", "default", "install", "release", "version", "document", "page", "image", "chart", "table", "list", "section", "example", "project", "user", "data", "file", "folder", "path", "command", "output", "input", "error", "warning", "setting", "plugin", "theme", "template", "render", "markdown", "html", "browser", "network", "database", "query", "index", "search", "schema", "field", "record"]
 
 
 # ---------------------------------------------------------------- the tree

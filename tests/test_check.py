@@ -12,7 +12,7 @@ import pytest
 from alttext import batch, document
 from alttext.cli import main
 from alttext.config import Config
-from alttext.lint import FileError, check_file, check_text
+from alttext.lint import check_file, check_text
 from tests.conftest import FIXTURES, REPO_ROOT
 
 ALL = Config()
