@@ -15,8 +15,10 @@ and shows the proposal; `fix` writes the proposals into the files.
 
 from __future__ import annotations
 
+import argparse
 import dataclasses
 import os
+import re
 import shlex
 import sys
 import uuid
@@ -100,6 +102,45 @@ def check_paths(paths: Sequence[str]) -> tuple[list[Finding], list[FileError]]:
     return findings, errors
 
 
+# --- proposing and writing alt text ------------------------------------------------------
+
+_LOCATED_ERROR = re.compile(r"^(?P<path>.+?):(?P<line>\d+)(?::\d+)?: error: (?P<message>.*)$")
+
+
+def propose_alt(inputs: ActionInputs) -> tuple[dict[tuple[str, int, str], str], list[str], list[FileError]]:
+    """Caption every image without alt text (as `alttext suggest` does) and, in fix mode, write it.
+
+    Returns the proposals by (path, line, src), the files written, and the errors of the run.
+    """
+    from alttext.commands.fix import settings_from_args
+    from alttext.config import ConfigError
+    from alttext.integration import propose, write_proposals
+
+    args = argparse.Namespace(paths=list(inputs.paths), model=inputs.model, device=None, cache=inputs.cache_path,
+                              fetch_remote=None, root=None, site_root=None, config=None)
+    try:
+        settings = settings_from_args(args)
+    except ConfigError as error:
+        raise InputError(str(error)) from None
+    proposals = propose(inputs.paths, root=".", settings=settings)
+    found = {
+        (os.path.normpath(target.path), target.line, target.ref.src): target.alt
+        for target in proposals.targets
+        if target.alt and target.problem is None
+    }
+    changed = write_proposals(proposals).changed if inputs.mode == "fix" else []
+    return found, changed, [located_error(message) for message in proposals.messages if ": error: " in message]
+
+
+def located_error(message: str) -> FileError:
+    """A pipeline message "path:line:col: error: text" as a FileError."""
+    match = _LOCATED_ERROR.match(message)
+    if not match:
+        path, _, text = message.partition(": error: ")
+        return FileError(path or "alttext", text or message)
+    return FileError(match["path"], match["message"], int(match["line"]))
+
+
 # --- reporting ----------------------------------------------------------------------------
 
 
@@ -142,9 +183,10 @@ def summary(
     *,
     mode: str,
     changed: Sequence[str] = (),
+    remaining: int | None = None,
 ) -> str:
     """The job summary: a count, then one table row per image, then the files that could not be read."""
-    lines = ["## alttext", "", headline(findings, errors, mode=mode, changed=changed), ""]
+    lines = ["## alttext", "", headline(findings, errors, mode=mode, changed=changed, remaining=remaining), ""]
     if findings:
         show_proposals = mode != "check"
         header = "| File | Line | Image | Problem |" + (" Proposed alt text |" if show_proposals else "")
@@ -162,13 +204,17 @@ def summary(
     return "\n".join(lines) + "\n"
 
 
-def headline(findings: Sequence[Finding], errors: Sequence[FileError], *, mode: str, changed: Sequence[str]) -> str:
+def headline(
+    findings: Sequence[Finding], errors: Sequence[FileError], *, mode: str, changed: Sequence[str], remaining: int | None
+) -> str:
     if not findings and not errors:
         return "Every image has a text alternative."
     files = len({finding.path for finding in findings})
     text = f"{len(findings)} image{'s' if len(findings) != 1 else ''} need attention in {files} file{'s' if files != 1 else ''}"
     if mode == "fix":
         text += f"; alt text written into {len(changed)} file{'s' if len(changed) != 1 else ''}"
+        if remaining is not None:
+            text += f"; {remaining} left to fix by hand"
     if errors:
         text += f"; {len(errors)} file{'s' if len(errors) != 1 else ''} could not be checked"
     return text + "."
@@ -207,30 +253,21 @@ def run(inputs: ActionInputs, env: Mapping[str, str]) -> int:
     proposals: dict[tuple[str, int, str], str] = {}
     changed: list[str] = []
     if inputs.mode != "check" and findings:
-        from alttext.action_captions import propose
-
-        proposals, changed, caption_errors = propose(findings, inputs)
+        proposals, changed, caption_errors = propose_alt(inputs)
         errors += caption_errors
+    # What fix could not write stays a finding; what it wrote is for the workflow to commit.
+    remaining = check_paths(inputs.paths)[0] if changed else findings
     shown = [with_proposal(finding, proposals.get(proposal_key(finding))) for finding in findings]
     sys.stdout.write(annotations(shown, errors))
     with open(inputs.sarif_file, "w", encoding="utf-8") as file:
         file.write(sarif(shown, errors))
-    append_file(env.get("GITHUB_STEP_SUMMARY"), summary(findings, errors, proposals, mode=inputs.mode, changed=changed))
+    text = summary(findings, errors, proposals, mode=inputs.mode, changed=changed, remaining=len(remaining))
+    append_file(env.get("GITHUB_STEP_SUMMARY"), text)
     outputs = {"sarif-file": inputs.sarif_file, "findings": str(len(findings)), "changed-files": str(len(changed))}
     append_file(env.get("GITHUB_OUTPUT"), output_lines(outputs))
-    return exit_code(findings, errors, changed, inputs)
-
-
-def exit_code(findings: Sequence[Finding], errors: Sequence[FileError], changed: Sequence[str], inputs: ActionInputs) -> int:
     if errors:
         return 2
-    if not inputs.fail_on_findings:
-        return 0
-    if inputs.mode == "fix":
-        fixed = {os.path.normpath(path) for path in changed}
-        # What fix could not write stays a finding; what it wrote is for the workflow to commit.
-        return int(any(os.path.normpath(f.path) not in fixed for f in findings))
-    return int(bool(findings))
+    return int(inputs.fail_on_findings and bool(remaining))
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -150,7 +150,7 @@ class AltTextPlugin(BasePlugin[AltTextConfig]):
         return text.replace(self.root + os.sep, "")
 
     def _fill_html(self, html: str, page: Any, files: Any) -> str:
-        from alttext.findings import Edit, apply_edits
+        from alttext.findings import apply_edits
         from alttext.fix.slots import escape_html_attribute
         from alttext.scan import find_images
 

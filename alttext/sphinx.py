@@ -178,47 +178,55 @@ def merge_info(app: Sphinx, env: BuildEnvironment, docnames: set[str], other: Bu
 
 
 def caption_missing(app: Sphinx, env: BuildEnvironment) -> list[str]:
-    """fill/write: caption every image without alt text once; write: also patch the sources."""
+    """fill/write: caption every image without alt text once; write: first patch the sources."""
     env.alttext_captions = {}  # type: ignore[attr-defined]
     if app.config.alttext_mode == "check":
         return []
-    from alttext.integration import caption_images, report_problems
+    from alttext.integration import caption_images
 
     everything = [item for items in _store(env).values() for item in items]
-    paths = sorted({os.path.join(app.srcdir, item.image_path) for item in everything if item.image_path})
-    captions, problems = caption_images(
-        paths, model=app.config.alttext_model, device=app.config.alttext_device, cache=_cache_path(app)
-    )
-    env.alttext_captions = captions  # type: ignore[attr-defined]
-    report_problems(problems, lambda text: _warn_plain(text))
     if app.config.alttext_mode == "write":
-        _write_sources(app, everything, captions)
+        _write_sources(app, sorted({item.source for item in everything}))
+    # After a write these are all cache hits: the model is not loaded twice.
+    paths = sorted({os.path.join(app.srcdir, item.image_path) for item in everything if item.image_path})
+    captions, problems = caption_images(paths, **_caption_settings(app))
+    env.alttext_captions = captions  # type: ignore[attr-defined]
+    for problem in problems:
+        _warn_plain(problem, "caption")
     return []
 
 
-def _cache_path(app: Sphinx) -> str | None:
+def _caption_settings(app: Sphinx) -> dict[str, Any]:
     cache = app.config.alttext_cache
-    return None if not cache else os.path.join(app.confdir, cache)
+    return {
+        "model": app.config.alttext_model,
+        "device": app.config.alttext_device,
+        "cache": os.path.join(app.confdir, cache) if cache else None,
+    }
 
 
-def _warn_plain(message: str) -> None:
+def _warn_plain(message: str, subtype: str) -> None:
     from sphinx.util import logging
 
-    logging.getLogger(__name__).warning(message, type="alttext", subtype="caption")
+    logging.getLogger(__name__).warning(message, type="alttext", subtype=subtype)
 
 
-def _write_sources(app: Sphinx, everything: list[MissingAlt], captions: dict[str, str]) -> None:
+def _write_sources(app: Sphinx, sources: list[str]) -> None:
+    """Alt text into the rST and Markdown sources, through the same proven edits as `alttext fix`."""
     from sphinx.util import logging
 
     from alttext.integration import write_alt_text
 
     logger = logging.getLogger(__name__)
-    sources = sorted({item.source for item in everything})
-    for result in write_alt_text(sources, captions, site_root=str(app.srcdir)):
-        if result.error:
-            logger.warning(result.error, type="alttext", subtype="write")
-        elif result.changed:
-            logger.info("alttext: wrote alt text into %s", os.path.relpath(result.path, app.srcdir))
+    srcdir = os.path.abspath(app.srcdir)
+    outcome = write_alt_text(sources, root=os.path.dirname(srcdir), site_root=srcdir, **_caption_settings(app))
+    for message in outcome.messages:
+        if ": error: " in message or message.startswith("alttext: error"):
+            _warn_plain(message, "write")
+        else:
+            logger.info("alttext: %s", message)
+    for path in outcome.changed:
+        logger.info("alttext: wrote alt text into %s", os.path.relpath(path, srcdir))
 
 
 def fill_alt(app: Sphinx, doctree: nodes.document, docname: str) -> None:

@@ -101,3 +101,60 @@ def test_unknown_mode_is_a_config_error(site: Path) -> None:
     status, output = build(site)
     assert status == 1
     assert "mode" in output and "rewrite" in output
+
+
+# --- fill and write, with the tiny captioning model ---------------------------------------
+
+
+@pytest.fixture
+def captions(tiny_model_dir: Path, tmp_path: Path) -> dict[str, str]:
+    """What the captioner says for each test image: the alt text the plugin must use."""
+    from alttext.integration import caption_images
+
+    images = sorted(str(path) for path in (SITE / "docs" / "img").glob("*.png"))
+    found, problems = caption_images(images, model=str(tiny_model_dir), device="cpu", cache=str(tmp_path / "expected-cache"))
+    assert not problems and len(found) == 3
+    return {Path(path).name: alt for path, alt in found.items()}
+
+
+def model_options(tiny_model_dir: Path, tmp_path: Path, mode: str) -> str:
+    return f'mode: {mode}\nmodel: "{tiny_model_dir}"\ndevice: cpu\ncache: "{tmp_path / "cache"}"\nexclude: ["drafts/*"]'
+
+
+def test_fill_sets_alt_in_the_built_html_only(site: Path, tiny_model_dir: Path, tmp_path: Path, captions: dict[str, str]) -> None:
+    from alttext.fix.slots import escape_html_attribute
+
+    configure(site, model_options(tiny_model_dir, tmp_path, "fill"))
+    before = snapshot(site / "docs")
+    status, output = build(site, "--strict")
+    assert status == 0, output
+    assert snapshot(site / "docs") == before
+    index = img_tags((site / "site" / "index.html").read_text(encoding="utf-8"))
+    usage = img_tags((site / "site" / "guide" / "usage" / "index.html").read_text(encoding="utf-8"))
+    alt = {name: escape_html_attribute(text) for name, text in captions.items()}
+    assert index == [f'<img alt="{alt["chart.png"]}" src="img/chart.png" />', '<img alt="Blue circle logo" src="img/logo.png" />']
+    assert usage == [
+        f'<img alt="{alt["team.png"]}" src="/img/team.png" />',
+        f'<img alt="{alt["logo.png"]}" src="/img/logo.png" width="48">',
+        '<img src="/img/logo.png" alt="">',  # decorative: left alone
+    ]
+
+
+def test_write_patches_the_markdown_then_builds_clean(
+    site: Path, tiny_model_dir: Path, tmp_path: Path, captions: dict[str, str]
+) -> None:
+    from alttext.fix.slots import escape_html_attribute, escape_markdown
+
+    configure(site, model_options(tiny_model_dir, tmp_path, "write"))
+    draft = (site / "docs" / "drafts" / "wip.md").read_bytes()
+    status, output = build(site, "--strict")
+    assert status == 0, output
+    index = (site / "docs" / "index.md").read_text(encoding="utf-8")
+    usage = (site / "docs" / "guide" / "usage.md").read_text(encoding="utf-8")
+    assert f"![{escape_markdown(captions['chart.png'])}](img/chart.png)" in index.splitlines()
+    assert f"![{escape_markdown(captions['team.png'])}](/img/team.png)" in usage.splitlines()
+    assert f'<img alt="{escape_html_attribute(captions["logo.png"])}" src="/img/logo.png" width="48">' in usage.splitlines()
+    assert (site / "docs" / "drafts" / "wip.md").read_bytes() == draft  # excluded
+    configure(site, "exclude: [\"drafts/*\"]")
+    status, output = build(site, "--strict")
+    assert status == 0, output  # check mode finds nothing left

@@ -110,3 +110,55 @@ def test_bad_mode_is_a_config_error(site: Path) -> None:
     status, warnings, _ = build(site, "-W", "-D", "alttext_mode=rewrite")
     assert status != 0
     assert "alttext_mode" in warnings
+
+
+# --- fill and write, with the tiny captioning model ---------------------------------------
+
+
+@pytest.fixture
+def captions(tiny_model_dir: Path, tmp_path: Path) -> dict[str, str]:
+    """What the captioner says for each test image: the alt text the extension must use."""
+    from alttext.integration import caption_images
+
+    images = sorted(str(path) for path in (SITE / "images").glob("*.png"))
+    found, problems = caption_images(images, model=str(tiny_model_dir), device="cpu", cache=str(tmp_path / "expected-cache"))
+    assert not problems and len(found) == 3
+    return {Path(path).name: alt for path, alt in found.items()}
+
+
+def model_options(tiny_model_dir: Path, tmp_path: Path, mode: str) -> list[str]:
+    return ["-D", f"alttext_mode={mode}", "-D", f"alttext_model={tiny_model_dir}", "-D", "alttext_device=cpu",
+            "-D", f"alttext_cache={tmp_path / 'cache'}"]
+
+
+def test_fill_sets_alt_in_the_output_only(site: Path, tiny_model_dir: Path, tmp_path: Path, captions: dict[str, str]) -> None:
+    from html import escape
+
+    before = {path: path.read_bytes() for path in site.rglob("*") if path.is_file()}
+    status, warnings, out = build(site, "-W", *model_options(tiny_model_dir, tmp_path, "fill"))
+    assert status == 0, warnings
+    assert {path: path.read_bytes() for path in site.rglob("*") if path.is_file()} == before
+    alt = {name: escape(text, quote=True) for name, text in captions.items()}
+    assert img_alts((out / "index.html").read_text(encoding="utf-8")) == [
+        alt["chart.png"], "Blue circle logo", "", alt["team.png"], alt["logo.png"],
+    ]
+    assert img_alts((out / "guide.html").read_text(encoding="utf-8")) == [alt["chart.png"], "Red bar chart", alt["team.png"]]
+
+
+def test_write_patches_rst_and_markdown_sources(site: Path, tiny_model_dir: Path, tmp_path: Path, captions: dict[str, str]) -> None:
+    from alttext.fix.slots import escape_markdown, escape_rst_option
+
+    status, warnings, out = build(site, *model_options(tiny_model_dir, tmp_path, "write"))
+    assert status == 0, warnings
+    index = (site / "index.rst").read_text(encoding="utf-8").splitlines()
+    guide = (site / "guide.md").read_text(encoding="utf-8").splitlines()
+    assert index[9:12] == [".. image:: images/chart.png", "   :width: 48px", f"   :alt: {escape_rst_option(captions['chart.png'])}"]
+    assert f"   :alt: {escape_rst_option(captions['team.png'])}" in index
+    badge = index.index(".. |badge| image:: images/logo.png")
+    assert index[badge + 1].strip() == f":alt: {escape_rst_option(captions['logo.png'])}"
+    assert guide[4] == f"![{escape_markdown(captions['chart.png'])}](images/chart.png)"
+    # This build's output has the alt text too.
+    assert "_images/chart.png" not in img_alts((out / "index.html").read_text(encoding="utf-8"))
+    # A check build afterwards: only the MyST {image} directive is left (the Markdown scanner reads CommonMark).
+    status, warnings, _ = build(site)
+    assert parsed_warnings(warnings, site) == [("guide.md", 13, "ALT101", "images/team.png")]
