@@ -13,8 +13,10 @@ from collections.abc import Sequence
 from alttext.config import Config
 from alttext.lint import FileResult, check_file
 
-# Below this many files a pool costs more than it saves (startup is ~20 ms a process).
-MIN_FILES_FOR_POOL = 48
+# A pool costs some 30 ms to start; the scanners do about 20 MB/s a core, so below
+# a couple of MB (or a handful of files) one process is as fast.
+MIN_FILES_FOR_POOL = 16
+MIN_BYTES_FOR_POOL = 2_000_000
 _CHUNKS_PER_WORKER = 8
 
 _worker_config: Config | None = None
@@ -30,9 +32,21 @@ def default_jobs() -> int:
 def check_files(paths: Sequence[str], config: Config, jobs: int | None = None) -> list[FileResult]:
     """A FileResult for each of `paths`, in the same order."""
     jobs = jobs or default_jobs()
-    if jobs <= 1 or len(paths) < MIN_FILES_FOR_POOL:
+    if jobs <= 1 or len(paths) < MIN_FILES_FOR_POOL or _total_size(paths) < MIN_BYTES_FOR_POOL:
         return [check_file(path, config) for path in paths]
     return _check_in_pool(paths, config, jobs)
+
+
+def _total_size(paths: Sequence[str]) -> int:
+    total = 0
+    for path in paths:
+        try:
+            total += os.path.getsize(path)
+        except OSError:
+            pass  # check_file reports it
+        if total >= MIN_BYTES_FOR_POOL:
+            break
+    return total
 
 
 def _check_in_pool(paths: Sequence[str], config: Config, jobs: int) -> list[FileResult]:

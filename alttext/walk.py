@@ -1,7 +1,8 @@
 """Which files to check: files named on the command line, and documents found in folders.
 
 Folders inside a git checkout are listed with `git ls-files` (tracked and
-untracked files, without what .gitignore excludes); other folders are walked,
+untracked files, without what .gitignore excludes); other folders, and a
+named folder that git ignores as a whole, are walked,
 following symbolic links but never around a loop. Folders named in
 SKIPPED_FOLDERS are skipped below a folder the user names, never the named one
 itself (so `alttext check site/` checks a built MkDocs site).
@@ -94,9 +95,12 @@ def collect_files(
 def list_folder(folder: str, errors: list[FileError]) -> list[str]:
     """The documents below `folder`: from git when it is a checkout, else by walking."""
     listed = _git_files(folder)
-    if listed is None:
+    documents = [path for path in listed or () if is_document(path)]
+    if not documents:
+        # Not a checkout, or a folder that git ignores as a whole (a built site in
+        # .gitignore): the user named it, so walk it.
         return _walk(folder, errors)
-    return sorted(path for path in listed if is_document(path) and not _in_skipped_folder(path, folder))
+    return sorted(path for path in documents if not _in_skipped_folder(path, folder))
 
 
 def _in_skipped_folder(path: str, folder: str) -> bool:

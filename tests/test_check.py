@@ -222,7 +222,12 @@ def test_fixtures_match_expected_output(monkeypatch: pytest.MonkeyPatch, capsys:
 def test_fixtures_in_parallel_match_serial(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
     monkeypatch.chdir(REPO_ROOT)
     monkeypatch.setattr(batch, "MIN_FILES_FOR_POOL", 1)
+    monkeypatch.setattr(batch, "MIN_BYTES_FOR_POOL", 0)
+    pools = []
+    real_pool = batch._check_in_pool
+    monkeypatch.setattr(batch, "_check_in_pool", lambda *args: pools.append(args[2]) or real_pool(*args))
     code, out, _ = run_main(["check", "--jobs", "2", "fixtures/"], capsys)
+    assert pools == [2]
     assert out == (FIXTURES / "expected-check.txt").read_text(encoding="utf-8")
     assert code == 1
 
@@ -233,8 +238,13 @@ def test_many_files_in_a_pool_keep_order_and_errors(tmp_path: Path, monkeypatch:
         body = "![](x.png)\n" if index % 7 == 0 else "No images here.\n"
         (tmp_path / f"page-{index:03d}.md").write_text(body)
     (tmp_path / "page-050.md").write_bytes(b"\0binary")
+    monkeypatch.setattr(batch, "MIN_BYTES_FOR_POOL", 0)
+    pools = []
+    real_pool = batch._check_in_pool
+    monkeypatch.setattr(batch, "_check_in_pool", lambda *args: pools.append(args[2]) or real_pool(*args))
     serial = run_main(["check", "--jobs", "1", "."], capsys)
     pooled = run_main(["check", "--jobs", "2", "."], capsys)
+    assert pools == [2]
     assert pooled == serial
     code, out, err = pooled
     assert code == 2

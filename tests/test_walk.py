@@ -203,6 +203,16 @@ def test_gitignore_is_honoured_in_a_checkout(tmp_path: Path, monkeypatch: pytest
 
 
 @needs_git
+def test_a_named_folder_that_git_ignores_is_walked(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    make_tree(tmp_path, ["docs/a.md", "site/index.html", "site/guide/index.html"])
+    (tmp_path / ".gitignore").write_text("/site/\n", encoding="utf-8")
+    git(tmp_path, "init", "-q")
+    assert collect_files(["."]).paths == ["docs/a.md"]
+    assert collect_files(["site"]).paths == ["site/guide/index.html", "site/index.html"]
+
+
+@needs_git
 def test_without_git_the_folder_is_walked(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
     make_tree(tmp_path, ["a.md", "drafts/d.md"])
