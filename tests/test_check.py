@@ -253,6 +253,39 @@ def test_many_files_in_a_pool_keep_order_and_errors(tmp_path: Path, monkeypatch:
     assert "page-050.md: error: binary file (contains NUL bytes), not a text document\n" in err
 
 
+def test_a_dead_worker_share_is_checked_by_the_parent(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    paths = []
+    for index in range(40):
+        path = tmp_path / f"p{index:02d}.md"
+        path.write_text("![](x.png)\n" * (index % 3))
+        paths.append(str(path))
+    parent = os.getpid()
+    real_share = batch._check_share
+
+    def share_that_dies_in_a_worker(*args: object) -> object:
+        if os.getpid() != parent:
+            os._exit(1)  # as if killed before it sent anything
+        return real_share(*args)
+
+    monkeypatch.setattr(batch, "_check_share", share_that_dies_in_a_worker)
+    monkeypatch.setattr(batch, "MIN_BYTES_FOR_POOL", 0)
+    results = batch.check_files(paths, ALL, jobs=2)
+    assert [len(result.findings) for result in results] == [index % 3 for index in range(40)]
+
+
+@pytest.mark.parametrize(
+    ("sizes", "count", "shares"),
+    [
+        pytest.param([5, 5, 5, 5], 2, [[0, 2], [1, 3]], id="even"),
+        pytest.param([100, 1, 1, 1, 1], 2, [[0], [1, 2, 3, 4]], id="one-big-file"),
+        pytest.param([1, 2, 3], 4, [[2], [1], [0]], id="more-workers-than-files"),
+        pytest.param([0, 0, 0, 0], 2, [[0, 2], [1, 3]], id="empty-files-still-spread"),
+    ],
+)
+def test_balanced_shares(sizes: list[int], count: int, shares: list[list[int]]) -> None:
+    assert batch.balanced_shares(sizes, count) == shares
+
+
 @pytest.mark.parametrize(
     ("files", "code"),
     [
