@@ -105,7 +105,7 @@ def _collect(pid: int, read_end: int, paths: Sequence[str], config: Config, shar
         data = pipe.read()
     os.waitpid(pid, 0)
     try:
-        return pickle.loads(data)  # noqa: S301 - our own child's output
+        return pickle.loads(data)  # our own worker's output
     except Exception:  # noqa: BLE001 - the worker died (killed, out of memory): check its share here
         return _check_share(paths, config, share)
 

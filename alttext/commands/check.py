@@ -5,6 +5,12 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # imported lazily at run time: `alttext --help` stays fast
+    from alttext.config import Config
+    from alttext.findings import Finding
+    from alttext.lint import FileError, FileResult
 
 EPILOG = """\
 exit status: 0 no problems, 1 problems found, 2 a file could not be checked or a usage/config error.
@@ -51,8 +57,14 @@ def run(args: argparse.Namespace) -> int:
     return 1 if findings else 0
 
 
-def _config(args: argparse.Namespace):  # type: ignore[no-untyped-def]
-    from alttext.config import Config, ConfigError, find_pyproject, load_config, with_overrides
+def _config(args: argparse.Namespace) -> Config:
+    from alttext.config import (
+        Config,
+        ConfigError,
+        find_pyproject,
+        load_config,
+        with_overrides,
+    )
 
     if args.config and not os.path.isfile(args.config):
         raise ConfigError(f"--config {args.config}: no such file")
@@ -76,12 +88,13 @@ def _paths(args: argparse.Namespace) -> list[str]:
     return args.paths or ["."]
 
 
-def _check(paths: list[str], args: argparse.Namespace, config):  # type: ignore[no-untyped-def]
+def _check(paths: list[str], args: argparse.Namespace, config: Config) -> tuple[list[Finding], list[FileError], int]:
     from alttext.batch import check_files
     from alttext.walk import collect_files
 
     files = collect_files([p for p in paths if p != "-"], include=config.include, exclude=config.exclude, root=config.root)
-    findings, errors = [], list(files.errors)
+    findings: list[Finding] = []
+    errors = list(files.errors)
     if "-" in paths:
         result = _check_stdin(args.stdin_filename, config)
         findings += result.findings
@@ -92,7 +105,7 @@ def _check(paths: list[str], args: argparse.Namespace, config):  # type: ignore[
     return findings, errors, len(files.paths) + ("-" in paths)
 
 
-def _check_stdin(name: str, config):  # type: ignore[no-untyped-def]
+def _check_stdin(name: str, config: Config) -> FileResult:
     from alttext import document
     from alttext.lint import FileError, FileResult, check_decoded, file_error
     from alttext.scan import syntax_for_path
@@ -107,7 +120,7 @@ def _check_stdin(name: str, config):  # type: ignore[no-untyped-def]
     return check_decoded(name, text, syntax, config)
 
 
-def _report(findings, errors, args: argparse.Namespace) -> None:  # type: ignore[no-untyped-def]
+def _report(findings: list[Finding], errors: list[FileError], args: argparse.Namespace) -> None:
     from alttext.output import renderer
 
     for error in errors:
@@ -127,7 +140,7 @@ def _write_atomically(path: str, report: str) -> None:
     os.replace(temporary, path)
 
 
-def _summary(findings, errors, checked: int) -> None:  # type: ignore[no-untyped-def]
+def _summary(findings: list[Finding], errors: list[FileError], checked: int) -> None:
     from alttext.rules import MISSING_ALT_RULES
 
     files_word = "file" if checked == 1 else "files"
