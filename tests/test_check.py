@@ -388,6 +388,15 @@ def test_output_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: py
     assert err == "1 problem in 1 of 1 file: 1 without alt text, 0 with weak alt text.\n"
 
 
+def test_output_file_that_cannot_be_written(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "a.md").write_text("![](a.png)\n")
+    code, out, err = run_main(["check", "--output", "no/such/folder/report.txt", "a.md"], capsys)
+    assert (code, out) == (2, "")
+    assert "alttext: error: cannot write no/such/folder/report.txt: No such file or directory" in err
+    assert os.listdir(tmp_path) == ["a.md"]
+
+
 def test_json_format_through_main(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
     monkeypatch.chdir(REPO_ROOT)
     code, out, _ = run_main(["check", "--format", "json", "--select", "ALT2", "fixtures/docs/api.rst"], capsys)

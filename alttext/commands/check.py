@@ -50,7 +50,11 @@ def run(args: argparse.Namespace) -> int:
         print(f"alttext: error: {error}", file=sys.stderr)
         return 2
     findings, errors, checked = _check(paths, args, config)
-    _report(findings, errors, args)
+    try:
+        _report(findings, errors, args)
+    except OSError as error:
+        print(f"alttext: error: cannot write {args.output}: {error.strerror or error}", file=sys.stderr)
+        return 2
     _summary(findings, errors, checked)
     if errors:
         return 2
@@ -134,10 +138,15 @@ def _report(findings: list[Finding], errors: list[FileError], args: argparse.Nam
 
 
 def _write_atomically(path: str, report: str) -> None:
+    """Write the whole report or nothing: a reader never sees half a file."""
     temporary = f"{path}.{os.getpid()}.tmp"
-    with open(temporary, "w", encoding="utf-8") as file:
-        file.write(report)
-    os.replace(temporary, path)
+    try:
+        with open(temporary, "w", encoding="utf-8") as file:
+            file.write(report)
+        os.replace(temporary, path)
+    finally:
+        if os.path.exists(temporary):
+            os.unlink(temporary)
 
 
 def _summary(findings: list[Finding], errors: list[FileError], checked: int) -> None:
