@@ -74,15 +74,16 @@ def test_declared_latin_1_html_keeps_its_encoding(tree: Path) -> None:
     assert page.read_bytes() == b'<meta charset="iso-8859-1"><p>Caf\xe9</p>\r\n<img alt="A brown dog lying on a rug" src="img/dog.png">\r\n'
 
 
-def test_caption_that_the_encoding_cannot_hold_is_an_error_not_a_mangled_file(tree: Path) -> None:
+def test_caption_that_the_encoding_cannot_hold_becomes_character_references(tree: Path) -> None:
+    from alttext.scan import find_images
     from tests.fix_helpers import CAPTIONS, FixedCaptions
 
     page = tree / "old.html"
-    original = b'<meta charset="iso-8859-1"><p>Caf\xe9</p>\n<img src="img/dog.png">\n'
-    page.write_bytes(original)
-    _, log, _ = fix_tree(tree, FixedCaptions({**CAPTIONS, "dog.png": "A dog \u2192 a rug"}), paths=["old.html"])
-    assert "cannot be written in iso8859-1" in log.stream.getvalue()  # type: ignore[attr-defined]
-    assert page.read_bytes() == original
+    page.write_bytes(b'<meta charset="iso-8859-1"><p>Caf\xe9</p>\n<img src="img/dog.png">\n')
+    fix_tree(tree, FixedCaptions({**CAPTIONS, "dog.png": "A dog \u2192 a caf\xe9"}), paths=["old.html"])
+    fixed = page.read_bytes()
+    assert fixed == b'<meta charset="iso-8859-1"><p>Caf\xe9</p>\n<img alt="A dog &#8594; a caf\xe9" src="img/dog.png">\n'
+    assert [image.alt for image in find_images(fixed.decode("latin-1"), "html")] == ["A dog \u2192 a caf\xe9"]
 
 
 def test_image_outside_the_project_root_is_not_read(tree: Path, tmp_path_factory: pytest.TempPathFactory) -> None:

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from alttext.document import Document
-from alttext.findings import apply_edits
+from alttext.findings import Edit, apply_edits
 from alttext.fix.resolve import ResolvedImage, Resolver
 from alttext.fix.slots import alt_edit, normalize_alt
 from alttext.fix.verify import Change, verify_rewrite
@@ -95,7 +95,10 @@ def rewrite(plan: DocumentPlan, alts: Mapping[int, str] | None = None) -> Rewrit
     for index, alt in sorted(alts.items()):
         slot = plan.images[index].slot
         assert slot is not None, "only images with an alt slot are planned"
-        changes.append(Change(index, normalize_alt(alt), alt_edit(slot, normalize_alt(alt))))
+        edit = alt_edit(slot, normalize_alt(alt))
+        if slot.form.startswith(("html", "svg")):
+            edit = Edit(edit.start, edit.end, encodable_html(edit.replacement, plan.document.encoding))
+        changes.append(Change(index, normalize_alt(alt), edit))
     old_text = plan.document.text
     text = apply_edits(old_text, [change.edit for change in changes])
     problems = verify_rewrite(old_text, text, plan.syntax, plan.images, changes) if changes else []
@@ -105,3 +108,11 @@ def rewrite(plan: DocumentPlan, alts: Mapping[int, str] | None = None) -> Rewrit
         problems.append(f"alt text {error.object[error.start:error.end]!r} cannot be written in {plan.document.encoding}")
         data = plan.document.raw
     return Rewrite(plan, text, data, changes, problems)
+
+
+def encodable_html(markup: str, encoding: str) -> str:
+    """`markup` with each character that `encoding` cannot hold as a character reference.
+
+    A Latin-1 page gets `&#8594;` for an arrow; HTML reads it back as the same text.
+    """
+    return markup.encode(encoding, errors="xmlcharrefreplace").decode(encoding)

@@ -14,8 +14,9 @@ from alttext.scan.base import AltSlot
 # Every run of whitespace (newlines, tabs, Unicode separators) becomes one space:
 # alt text is a single line in every syntax.
 _WHITESPACE = re.compile(r"\s+")
-# C0/C1 controls other than whitespace have no place in alt text.
-_CONTROLS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+# C0/C1 controls other than whitespace have no place in alt text, nor has the
+# replacement character a model's tokenizer leaves for bytes that are not UTF-8.
+_CONTROLS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffd]")
 # Characters that would change how a Markdown image description parses:
 # \ escapes, [ ] end or nest the description, * _ ~ start emphasis or
 # strikethrough, ` starts a code span, < starts raw HTML or an autolink,
