@@ -262,6 +262,59 @@ CASES = [
 ]
 
 
+# Documents split into chunks at column-0 lines after a blank line; these must stay whole.
+CHUNK_CASES = [
+    pytest.param(
+        "```\n\n![](x.png)\n\n```\n\n![](y.png)",
+        [(7, 1, "![](y.png)", "y.png", MISSING)],
+        id="fence-with-blank-lines",
+    ),
+    pytest.param(
+        "````\n```\n\n![](x.png)\n\n```\n````\n", [], id="longer-fence-holds-shorter"
+    ),
+    pytest.param("~~~\n```\n\n![](x.png)\n", [], id="unclosed-fence-to-the-end"),
+    pytest.param(
+        "```a`b\n\n![](x.png)",
+        [(3, 1, "![](x.png)", "x.png", MISSING)],
+        id="backtick-info-is-no-fence",
+    ),
+    pytest.param(
+        "<!--\n\n![](x.png)\n\n-->\n", [], id="html-comment-block-with-blank-lines"
+    ),
+    pytest.param(
+        "<script>\n\n![](x.png)\n\n</script>\n", [], id="script-block-with-blank-lines"
+    ),
+    pytest.param(
+        "<div>\n```\n</div>\n\n```\ncode\n\n![](in-code.png)\n```\n",
+        [],
+        id="fence-line-inside-html-block",
+    ),
+    pytest.param(
+        "- a\n\n  ```\n\n![](x.png)\n",
+        [(5, 1, "![](x.png)", "x.png", MISSING)],
+        id="list-fence-ends-with-list",
+    ),
+    pytest.param(
+        "> ```\n> code\n\n```\n\n![](x.png)\n",
+        [],
+        id="quoted-fence-then-top-level-fence",
+    ),
+    pytest.param(
+        "text\n\n[r]: r.png\n\nmore\n\n![][r]\n",
+        [(7, 1, "![][r]", "r.png", MISSING)],
+        id="definition-in-other-chunk",
+    ),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), CHUNK_CASES)
+def test_chunks_parse_as_the_whole_document(
+    text: str, expected: list[tuple[int, int, str, str, str | None]]
+) -> None:
+    assert describe(text) == expected
+    _check_positions(text)
+
+
 @pytest.mark.parametrize(("text", "expected"), CASES)
 def test_markdown_images(
     text: str, expected: list[tuple[int, int, str, str, str | None]]
@@ -401,6 +454,13 @@ _PIECES = [
     "<img src=h.png>",
     "<img\nsrc=h2.png>",
     '<img alt="" src=d.png>',
+    "<pre>",
+    "</pre>",
+    "<script>",
+    "````",
+    "```a`",
+    "[r]: x.png\n",
+    "<div>\n",
     "> ",
     "- ",
     "1. ",
@@ -476,6 +536,45 @@ def _check_positions(text: str) -> None:
 @given(st.lists(st.sampled_from(_PIECES), max_size=40))
 def test_generated_documents_point_at_their_images(pieces: list[str]) -> None:
     _check_positions("".join(pieces))
+
+
+_BLOCKS = [
+    "Some text.",
+    "![](img.png)",
+    "A ![pic](p.png) in text.",
+    "![][r]",
+    "[r]: ref.png",
+    "```",
+    "```html",
+    "````",
+    "~~~",
+    "<!--",
+    "-->",
+    "<div>",
+    "</div>",
+    "<pre>",
+    "</pre>",
+    "<img src=h.png>",
+    "- item",
+    "- ```",
+    "  ![](in-list.png)",
+    "> quote ![](q.png)",
+    "> ```",
+    "| a |\n|---|\n| ![](t.png) |",
+    "# Title",
+    "    ![](indented.png)",
+    "text <span>",
+]
+_SEPARATORS = st.sampled_from(["\n", "\n\n", "\n\n\n"])
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.tuples(st.sampled_from(_BLOCKS), _SEPARATORS), max_size=25))
+def test_generated_block_sequences_parse_as_a_whole(
+    blocks: list[tuple[str, str]],
+) -> None:
+    """Documents of whole blocks, where blanking chunks out matters most."""
+    _check_positions("".join(block + separator for block, separator in blocks))
 
 
 @settings(max_examples=300, deadline=None)

@@ -15,6 +15,8 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from alttext.scan.base import AltSlot, ImageRef
+from alttext.scan.markdown_chunks import HTML_HINT as _HTML_HINT
+from alttext.scan.markdown_chunks import keep_image_chunks
 from alttext.scan.markdown_positions import (
     OffsetMap,
     PieceMap,
@@ -29,8 +31,6 @@ if TYPE_CHECKING:
     from markdown_it.token import Token
 
 RULE = "ALT101"
-# What raw HTML needs before the HTML scanner can find an image in it.
-_HTML_HINT = re.compile(r"<(?:img|input|area|svg)\b|\brole\s*=", re.IGNORECASE)
 # YAML (`---`) or TOML (`+++`) front matter at the very top, as markdownlint reads it.
 _FRONT_MATTER = re.compile(
     r"\A(?:---[ \t]*(?:\r\n?|\n)(?:[^\r\n]*(?:\r\n?|\n))*?---"
@@ -48,7 +48,7 @@ def find_images(text: str) -> list[ImageRef]:
         return []
     md = _markdown_it()
     env: dict[str, Any] = {}
-    tokens = md.parse(_mask_front_matter(text), env)
+    tokens = md.parse(keep_image_chunks(_normalize(_mask_front_matter(text))), env)
     scan = _Scan(text, md, env)
     refs: list[ImageRef] = []
     for index, token in enumerate(tokens):
@@ -65,6 +65,11 @@ def _may_hold_image(content: str) -> bool:
     return "![" in content or (
         "<" in content and _HTML_HINT.search(content) is not None
     )
+
+
+def _normalize(text: str) -> str:
+    """LF line ends, as markdown-it makes them (the line count stays)."""
+    return text.replace("\r\n", "\n").replace("\r", "\n") if "\r" in text else text
 
 
 def _mask_front_matter(text: str) -> str:

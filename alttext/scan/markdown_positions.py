@@ -10,6 +10,8 @@ it shift by a constant.
 from __future__ import annotations
 
 import bisect
+import itertools
+import operator
 import re
 
 _LINE_END = re.compile(r"\r\n|\r|\n")
@@ -24,7 +26,11 @@ class SourceLines:
 
     def __init__(self, text: str) -> None:
         self._text = text
-        self._starts = [0] + [match.end() for match in _LINE_END.finditer(text)]
+        if "\r" in text:
+            self._starts = [0] + [match.end() for match in _LINE_END.finditer(text)]
+        else:  # the same, computed in C: each line start is past the previous line and its LF
+            lengths = itertools.accumulate(map(len, text.split("\n")))
+            self._starts = [0, *map(operator.add, lengths, itertools.count(1))][:-1]
         self._has_nul = "\0" in text
 
     def line(self, number: int) -> tuple[int, str]:
