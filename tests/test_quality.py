@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from alttext.quality import (
     alt_has_redundant_lead_in,
@@ -234,3 +236,15 @@ def test_no_catastrophic_backtracking_on_long_alt() -> None:
     alt = "a_" * 5000 + "!"
     assert alt_is_filename(alt, "x.png") is None
     assert alt_has_redundant_lead_in("image " * 5000) is None
+
+
+@settings(max_examples=300, deadline=None)
+@given(alt=st.text(max_size=300), src=st.text(max_size=100), limit=st.integers(min_value=1, max_value=400))
+def test_quality_problems_never_crash(alt: str, src: str, limit: int) -> None:
+    problems = quality_problems(alt, src, limit)
+    rules = [rule for rule, _ in problems]
+    assert set(rules) <= {"ALT301", "ALT302", "ALT303", "ALT304"}
+    assert len(rules) == len(set(rules))
+    assert not ({"ALT301", "ALT302"} <= set(rules))
+    assert ("ALT304" in rules) == (bool(alt.strip()) and len(" ".join(alt.split())) > limit)
+    assert all(message for _, message in problems)
