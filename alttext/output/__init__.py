@@ -6,9 +6,15 @@ from collections.abc import Callable, Sequence
 
 from alttext.findings import Finding
 from alttext.lint import FileError
+from alttext.rules import MISSING_ALT_RULES
 
 Renderer = Callable[[Sequence[Finding], Sequence[FileError]], str]
 FORMATS = ("text", "json", "github", "sarif")
+
+
+def level(rule_id: str) -> str:
+    """Missing alt text is an "error"; weak alt text is a "warning"."""
+    return "error" if rule_id in MISSING_ALT_RULES else "warning"
 
 
 def describe(finding: Finding) -> str:

@@ -1,4 +1,5 @@
-"""GitHub Actions workflow commands: one `::error` annotation per finding, shown on the pull request.
+"""GitHub Actions workflow commands: one annotation per finding, shown on the pull request:
+`::error` for missing alt text, `::warning` for weak alt text.
 
 Escaping follows the runner: `%`, CR and LF in the message; also `:` and `,`
 in property values, which would otherwise end the value.
@@ -10,7 +11,7 @@ from collections.abc import Sequence
 
 from alttext.findings import Finding
 from alttext.lint import FileError
-from alttext.output import describe
+from alttext.output import describe, level
 from alttext.rules import RULES
 
 
@@ -34,7 +35,7 @@ def annotation(finding: Finding) -> str:
         "title": title,
     }
     listed = ",".join(f"{key}={escape_property(str(value))}" for key, value in properties.items())
-    return f"::error {listed}::{escape_data(describe(finding))}"
+    return f"::{level(finding.rule)} {listed}::{escape_data(describe(finding))}"
 
 
 def error_annotation(error: FileError) -> str:

@@ -16,8 +16,8 @@ from urllib.parse import quote
 from alttext import __version__
 from alttext.findings import Finding
 from alttext.lint import FileError
-from alttext.output import describe
-from alttext.rules import MISSING_ALT_RULES, RULES, Rule
+from alttext.output import describe, level
+from alttext.rules import RULES, Rule
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
 INFORMATION_URI = "https://pypi.org/project/alttext/"
@@ -33,11 +33,6 @@ _WHY = {
         "Describe the content or function of the image in a short phrase."
     ),
 }
-
-
-def level(rule_id: str) -> str:
-    """Missing alt text is an error; weak alt text is a warning."""
-    return "error" if rule_id in MISSING_ALT_RULES else "warning"
 
 
 def rule_descriptor(rule: Rule) -> dict[str, object]:
