@@ -45,8 +45,8 @@ class AltTextPlugin(BasePlugin[AltTextConfig]):
         self.root = "."
         self.docs_dir = "."
         self.check_config: Any = None
-        self.captions: dict[str, str] = {}
-        self.missing_by_page: dict[str, set[str]] = {}
+        # Per Markdown page: each image in source order, as (image file, alt text to fill or None).
+        self.page_images: dict[str, list[tuple[str | None, str | None]]] = {}
 
     # --- events --------------------------------------------------------------------------
 
@@ -64,15 +64,19 @@ class AltTextPlugin(BasePlugin[AltTextConfig]):
     def on_files(self, files: Any, *, config: Any) -> None:
         sources = self._sources(files)
         mode = self.config.mode
+        if mode == "fill":
+            # Each image that cannot be filled is a warning from the captioning run itself.
+            self._prepare_fill(sources)
+            return
         if mode == "write":
             self._write(sources)
-        elif mode == "fill":
-            self._prepare_fill(sources)
-        self._warn_findings(sources, only_missing=mode != "check")
+        # After a write, what is left (an image not found, a remote one) is one warning each.
+        self._warn_findings(sources, only_missing=mode == "write")
 
     def on_page_content(self, html: str, *, page: Any, config: Any, files: Any) -> str | None:
         source = page.file.abs_src_path
-        if self.config.mode != "fill" or not source or not self.missing_by_page.get(os.path.abspath(source)):
+        images = self.page_images.get(os.path.abspath(source)) if source else None
+        if self.config.mode != "fill" or not images or not any(alt for _, alt in images):
             return html
         return self._fill_html(html, page, files)
 
@@ -103,44 +107,38 @@ class AltTextPlugin(BasePlugin[AltTextConfig]):
             for finding in result.findings:
                 if only_missing and finding.rule not in MISSING_ALT_RULES:
                     continue
-                if only_missing and self._filled(source, finding.src):
-                    continue
                 where = f"{self._relative(finding.path)}:{finding.line}:{finding.column}"
                 log.warning(f"{where}: {finding.rule} {finding.message} ({finding.src})")
-
-    def _filled(self, source: str, src: str) -> bool:
-        return self._image_path(source, src) in self.missing_by_page.get(source, set()) and bool(
-            self.captions.get(self._image_path(source, src) or "")
-        )
-
-    def _image_path(self, source: str, src: str) -> str | None:
-        from alttext.fix.resolve import Resolver
-
-        image = Resolver(project_root=self.root, site_root=self.docs_dir).resolve(src, source)
-        return os.path.abspath(image.path) if image.path else None
 
     def _write(self, sources: list[str]) -> None:
         from alttext.integration import write_alt_text
 
         outcome = write_alt_text(sources, root=self.root, site_root=self.docs_dir, **self._caption_settings())
-        self._log_messages(outcome.messages)
+        for message in outcome.messages:
+            log.info(self._relative(message))
         for path in outcome.changed:
             log.info(f"wrote alt text into {self._relative(path)}")
 
     def _prepare_fill(self, sources: list[str]) -> None:
+        """Caption each image without alt text; remember every page's images in order, to find them in the HTML."""
+        from alttext.fix.resolve import Resolver
         from alttext.integration import propose
 
         proposals = propose(sources, root=self.root, site_root=self.docs_dir, **self._caption_settings())
         self._log_messages(proposals.messages)
-        self.captions = proposals.captions_by_image()
-        self.missing_by_page = {}
-        for target in proposals.targets:
-            if target.image.path:
-                self.missing_by_page.setdefault(os.path.abspath(target.path), set()).add(os.path.abspath(target.image.path))
+        resolver = Resolver(project_root=self.root, site_root=self.docs_dir)
+        self.page_images = {}
+        for plan in proposals.collected.plans:
+            alts = {target.index: target.alt for target in plan.targets if target.alt and target.problem is None}
+            images = []
+            for index, ref in enumerate(plan.images):
+                path = resolver.resolve(ref.src, plan.path).path
+                images.append((os.path.abspath(path) if path else None, alts.get(index)))
+            self.page_images[os.path.abspath(plan.path)] = images
 
     def _log_messages(self, messages: list[str]) -> None:
         for message in messages:
-            if ": error: " in message or message.startswith("alttext: error"):
+            if ": error: " in message or ": skipped: " in message or message.startswith("alttext: error"):
                 log.warning(self._relative(message))
             else:
                 log.info(self._relative(message))
@@ -150,20 +148,29 @@ class AltTextPlugin(BasePlugin[AltTextConfig]):
         return text.replace(self.root + os.sep, "")
 
     def _fill_html(self, html: str, page: Any, files: Any) -> str:
+        """Alt text for the page's `<img>` tags that show a source image without it.
+
+        The HTML's images are matched to the source's images in order, by the file
+        they show, so a decorative `alt=""` next to the same image stays decorative.
+        """
+        from difflib import SequenceMatcher
+
         from alttext.findings import apply_edits
         from alttext.fix.slots import escape_html_attribute
         from alttext.scan import find_images
 
-        wanted = self.missing_by_page[os.path.abspath(page.file.abs_src_path)]
+        wanted = self.page_images[os.path.abspath(page.file.abs_src_path)]
+        shown = [image for image in find_images(html, "html") if image.kind == "img"]
+        shown_paths = [self._built_image_path(image.src, page, files) for image in shown]
+        matcher = SequenceMatcher(None, [path for path, _ in wanted], shown_paths, autojunk=False)
         edits = []
-        for image in find_images(html, "html"):
-            if image.kind != "img" or (image.alt or "").strip():
-                continue
-            path = self._built_image_path(image.src, page, files)
-            caption = self.captions.get(path or "") if path in wanted else None
-            if caption:
-                edits.append(_alt_edit(html, image.start, image.end, escape_html_attribute(caption)))
-        return apply_edits(html, [edit for edit in edits if edit is not None])
+        for block in matcher.get_matching_blocks():
+            for offset in range(block.size):
+                alt = wanted[block.a + offset][1]
+                image = shown[block.b + offset]
+                if alt and not (image.alt or "").strip():
+                    edits.append(_alt_edit(html, image.start, image.end, escape_html_attribute(alt)))
+        return apply_edits(html, edits)
 
     def _built_image_path(self, src: str, page: Any, files: Any) -> str | None:
         """The source file of an image as the built page links it (relative to the page's URL)."""

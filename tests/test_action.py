@@ -233,3 +233,55 @@ def test_bad_mode_fails_with_a_clear_error(action: dict, workspace: Path, tmp_pa
     assert status == 2
     assert stdout.startswith("::error title=alttext::input 'mode' is 'rewrite'")
     assert outputs == {}
+
+
+# --- suggest and fix, with the tiny captioning model --------------------------------------
+
+
+@pytest.fixture
+def captioned_workspace(workspace: Path, tiny_model_dir: Path) -> tuple[Path, dict[str, str]]:
+    """The workspace with its images, and what the captioner says for each."""
+    import shutil
+
+    from alttext.integration import caption_images
+
+    images = REPO_ROOT / "tests" / "data" / "sites" / "mkdocs" / "docs" / "img"
+    shutil.copytree(images, workspace / "docs" / "img")
+    paths = [str(workspace / "docs" / "img" / name) for name in ("chart.png", "logo.png")]
+    found, problems = caption_images(paths, model=str(tiny_model_dir), device="cpu", cache=str(workspace.parent / "expected-cache"))
+    assert not problems
+    return workspace, {Path(path).name: alt for path, alt in found.items()}
+
+
+def test_suggest_shows_proposals_and_writes_nothing(
+    action: dict, captioned_workspace: tuple[Path, dict[str, str]], tiny_model_dir: Path, tmp_path: Path
+) -> None:
+    workspace, captions = captioned_workspace
+    before = {name: (workspace / name).read_bytes() for name in DOCS}
+    status, stdout, text, outputs, sarif = run_action_step(
+        action, workspace, tmp_path, paths="docs", mode="suggest", model=str(tiny_model_dir)
+    )
+    assert status == 1
+    assert {name: (workspace / name).read_bytes() for name in DOCS} == before
+    assert outputs["changed-files"] == "0"
+    assert f"proposed alt text: {captions['chart.png']!r}" in stdout.splitlines()[0]
+    messages = [result["message"]["text"] for result in sarif["runs"][0]["results"]]
+    assert messages[1] == f"<img> has no alt text; proposed alt text: {captions['logo.png']!r} (img/logo.png)"
+    assert "| Proposed alt text |" in text
+    assert text.splitlines()[-1].endswith(f"| {captions['logo.png']} |")
+
+
+def test_fix_writes_proposals_and_passes_when_nothing_is_left(
+    action: dict, captioned_workspace: tuple[Path, dict[str, str]], tiny_model_dir: Path, tmp_path: Path
+) -> None:
+    from alttext.fix.slots import escape_html_attribute, escape_markdown
+
+    workspace, captions = captioned_workspace
+    status, _, text, outputs, _ = run_action_step(action, workspace, tmp_path, paths="docs", mode="fix", model=str(tiny_model_dir))
+    assert status == 0, text
+    assert outputs == {"sarif-file": str(tmp_path / "alttext.sarif"), "findings": "2", "changed-files": "2"}
+    guide = (workspace / "docs" / "guide.md").read_text(encoding="utf-8")
+    page = (workspace / "docs" / "page.html").read_text(encoding="utf-8")
+    assert guide == DOCS["docs/guide.md"].replace("![](img/chart.png)", f"![{escape_markdown(captions['chart.png'])}](img/chart.png)")
+    assert page == DOCS["docs/page.html"].replace('<img src="img/logo.png">', f'<img alt="{escape_html_attribute(captions["logo.png"])}" src="img/logo.png">')
+    assert "alt text written into 2 files; 0 left to fix by hand." in text
