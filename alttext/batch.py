@@ -123,11 +123,12 @@ def _check_in_spawned_pool(  # pragma: no cover - Windows
 
 
 def _warm_up_scanners() -> None:
-    """Import every scanner before forking, so that no worker imports one again."""
+    """Import every scanner and build its parsers before forking, so that no worker does it again."""
     from alttext.scan import find_images
 
-    for syntax in ("html", "markdown", "rst"):
+    samples = {"html": "<img src=x.png>", "markdown": "![](x.png)\n", "rst": ".. image:: x.png\n"}
+    for syntax, sample in samples.items():
         try:
-            find_images("", syntax)
+            find_images(sample, syntax)
         except Exception:  # noqa: BLE001, S110 - a broken scanner is reported per file later
             pass
