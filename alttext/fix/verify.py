@@ -8,13 +8,18 @@ text that was written. Anything else is a list of reasons not to write.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from alttext.findings import Edit
 from alttext.scan import find_images
 from alttext.scan.base import ImageRef
+
+if TYPE_CHECKING:
+    from markdown_it import MarkdownIt
 
 # CommonMark: a backslash before ASCII punctuation stands for that character.
 _BACKSLASH_ESCAPE = re.compile(r"\\([!-/:-@\[-`{-~])")
@@ -50,7 +55,31 @@ def _edits_inside_slots(old_refs: Sequence[ImageRef], changes: Sequence[Change])
         slot = old_refs[change.index].slot
         if slot is None or (change.edit.start, change.edit.end) != (slot.start, slot.end):
             problems.append(f"image {change.index + 1}: edit is not at the image's alt text slot")
+        elif slot.form == "markdown" and not _markdown_renders_as(change.edit.replacement, change.alt):
+            problems.append(f"image {change.index + 1}: description {change.edit.replacement!r} does not render "
+                            f"as {change.alt!r}")
     return problems
+
+
+@functools.lru_cache(maxsize=1)
+def _commonmark() -> MarkdownIt:
+    from markdown_it import MarkdownIt
+
+    return MarkdownIt("commonmark").enable("table")
+
+
+def _markdown_renders_as(description: str, alt: str) -> bool:
+    """CommonMark's own reading of `![description](x)`: one image whose alt text is `alt`.
+
+    This checks the meaning of the description independently of how the
+    scanner reports alt text (as written or as rendered).
+    """
+    parser = _commonmark()
+    blocks = parser.parse(f"![{description}](x)")
+    images = [token for block in blocks for token in block.children or [] if token.type == "image"]
+    if len(images) != 1:
+        return False
+    return parser.renderer.renderInlineAsText(images[0].children or [], parser.options, {}) == alt
 
 
 def _outside_unchanged(old_text: str, new_text: str, edits: Sequence[Edit]) -> list[str]:
