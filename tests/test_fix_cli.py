@@ -203,3 +203,65 @@ def test_suggest_then_apply_with_the_model(fixtures_tree: Path, tiny_model_dir: 
     written = _snapshot(fixtures_tree)
     assert main(["fix", *args, "."]) == 0  # apply wrote what fix would have
     assert _snapshot(fixtures_tree) == written
+
+
+# Which image: remote images from a localhost server, /absolute paths from the site root.
+
+@pytest.fixture()
+def local_server(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    import functools
+    import http.server
+    import threading
+
+    www = tmp_path_factory.mktemp("www")
+    shutil.copyfile(FIX_DATA / "img" / "chart.svg", www / "chart.svg")
+
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=str(www)))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+def test_fetch_remote_from_a_local_server(svg_tree: Path, local_server: str,
+                                          capsys: pytest.CaptureFixture[str]) -> None:
+    page = svg_tree / "remote.md"
+    page.write_text(f"![]({local_server}/chart.svg)\n", encoding="utf-8")
+    assert main(["fix", "remote.md"]) == 0  # not fetched without the flag
+    assert "skipped: remote image not fetched" in capsys.readouterr().err
+    assert main(["fix", "--fetch-remote", "remote.md"]) == 1
+    assert page.read_text(encoding="utf-8") == f"![Bar chart: sales doubled from 2022 to 2024]({local_server}/chart.svg)\n"
+
+
+@pytest.mark.parametrize(
+    ("config_files", "extra_args"),
+    [
+        pytest.param({"pyproject.toml": '[tool.alttext]\nsite-root = "docs"\n'}, [], id="config-site-root"),
+        pytest.param({"mkdocs.yml": "site_name: x\ndocs_dir: docs  # the sources\n"}, [], id="mkdocs-docs-dir"),
+        pytest.param({}, ["--site-root", "docs"], id="flag"),
+    ],
+)
+def test_absolute_paths_start_at_the_site_root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                               config_files: dict[str, str], extra_args: list[str]) -> None:
+    (tmp_path / "docs" / "img").mkdir(parents=True)
+    (tmp_path / "docs" / "guide").mkdir()
+    shutil.copyfile(FIX_DATA / "img" / "chart.svg", tmp_path / "docs" / "img" / "chart.svg")
+    page = tmp_path / "docs" / "guide" / "page.md"
+    page.write_text("![](/img/chart.svg)\n", encoding="utf-8")
+    for name, text in config_files.items():
+        (tmp_path / name).write_text(text, encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    assert main(["fix", *extra_args, "docs"]) == 1
+    assert page.read_text(encoding="utf-8") == "![Bar chart: sales doubled from 2022 to 2024](/img/chart.svg)\n"
+
+
+def test_root_limits_what_is_read(svg_tree: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (svg_tree / "sub").mkdir()
+    (svg_tree / "sub" / "page.md").write_text("![](../img/chart.svg)\n", encoding="utf-8")
+    assert main(["fix", "--root", "sub", "sub"]) == 2
+    assert "sub/page.md:1:1: error: image is outside the project root sub; not read" in capsys.readouterr().err
+    assert (svg_tree / "sub" / "page.md").read_text(encoding="utf-8") == "![](../img/chart.svg)\n"
