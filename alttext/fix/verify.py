@@ -79,7 +79,9 @@ def _markdown_renders_as(description: str, alt: str) -> bool:
     images = [token for block in blocks for token in block.children or [] if token.type == "image"]
     if len(images) != 1:
         return False
-    return parser.renderer.renderInlineAsText(images[0].children or [], parser.options, {}) == alt
+    rendered: str = parser.renderer.renderInlineAsText(  # type: ignore[attr-defined]
+        images[0].children or [], parser.options, {})
+    return rendered == alt
 
 
 def _outside_unchanged(old_text: str, new_text: str, edits: Sequence[Edit]) -> list[str]:
