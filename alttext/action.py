@@ -151,7 +151,7 @@ def with_proposal(finding: Finding, proposal: str | None) -> Finding:
     return dataclasses.replace(finding, message=f"{finding.message}; proposed alt text: {proposal!r}")
 
 
-def annotations(findings: Sequence[Finding], errors: Sequence[FileError]) -> str:
+def workflow_annotations(findings: Sequence[Finding], errors: Sequence[FileError]) -> str:
     from alttext.output import renderer
 
     text = renderer("github")(findings, errors)
@@ -258,7 +258,7 @@ def run(inputs: ActionInputs, env: Mapping[str, str]) -> int:
     # What fix could not write stays a finding; what it wrote is for the workflow to commit.
     remaining = check_paths(inputs.paths)[0] if changed else findings
     shown = [with_proposal(finding, proposals.get(proposal_key(finding))) for finding in findings]
-    sys.stdout.write(annotations(shown, errors))
+    sys.stdout.write(workflow_annotations(shown, errors))
     with open(inputs.sarif_file, "w", encoding="utf-8") as file:
         file.write(sarif(shown, errors))
     text = summary(findings, errors, proposals, mode=inputs.mode, changed=changed, remaining=len(remaining))

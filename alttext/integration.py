@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import io
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -36,12 +36,12 @@ def caption_images(
     captions: dict[str, str] = {}
     problems: list[str] = []
     for path, result in zip(paths, captioner.caption_results(list(paths))):
-        error = getattr(result, "error", None)
-        alt = "" if error else normalize_alt(result.caption or "")
+        failure = getattr(result, "error", None)
+        alt = "" if failure else normalize_alt(result.caption or "")
         if alt:
             captions[path] = alt
         else:
-            problems.append(f"{path}: cannot caption image: {error or 'the model gave no usable caption'}")
+            problems.append(f"{path}: cannot caption image: {failure or 'the model gave no usable caption'}")
     return captions, problems
 
 
@@ -135,12 +135,3 @@ def _holds(path: str, data: bytes) -> bool:
             return file.read() == data
     except OSError:
         return False
-
-
-def report_problems(problems: Sequence[str], warn: Callable[[str], None]) -> None:
-    for problem in problems:
-        warn(problem)
-
-
-def absolute(path: str, base: str) -> str:
-    return os.path.normpath(os.path.join(base, path))

@@ -21,7 +21,7 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from docutils import nodes
+from docutils import nodes  # type: ignore[import-untyped]
 
 from alttext import __version__
 from alttext.rules import RULES
