@@ -15,7 +15,6 @@ the main process, after reading, so the model loads at most once per build.
 
 from __future__ import annotations
 
-import fnmatch
 import os
 import re
 from dataclasses import dataclass
@@ -144,8 +143,11 @@ def _store(env: BuildEnvironment) -> dict[str, list[MissingAlt]]:
 
 
 def _excluded(app: Sphinx, source: str) -> bool:
+    """`alttext_exclude` globs work as `exclude` in [tool.alttext], relative to the source folder."""
+    from alttext.walk import matches_any
+
     relative = os.path.relpath(source, app.srcdir).replace(os.sep, "/")
-    return any(fnmatch.fnmatch(relative, pattern) for pattern in app.config.alttext_exclude)
+    return matches_any(relative, app.config.alttext_exclude, root=".")
 
 
 def collect_missing_alt(app: Sphinx, doctree: nodes.document) -> None:
