@@ -206,3 +206,24 @@ def test_artifact_location_outside_the_current_folder(tmp_path: Path, monkeypatc
 def test_unknown_format() -> None:
     with pytest.raises(ValueError, match="unknown output format 'xml'"):
         renderer("xml")
+
+
+@pytest.mark.parametrize("fmt", ["json", "sarif", "github", "text"])
+def test_fixtures_in_every_format(sarif_schema: dict, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], fmt: str) -> None:
+    """The same 23 fixture findings, whichever the format; SARIF valid against the schema."""
+    from alttext.cli import main
+    from tests.conftest import REPO_ROOT
+
+    monkeypatch.chdir(REPO_ROOT)
+    assert main(["check", "--format", fmt, "fixtures"]) == 1
+    out = capsys.readouterr().out
+    if fmt == "json":
+        assert len(json.loads(out)) == 23
+    elif fmt == "sarif":
+        log = json.loads(out)
+        validate(log, sarif_schema)
+        results = log["runs"][0]["results"]
+        assert len(results) == 23
+        assert all(r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"].startswith("fixtures/") for r in results)
+    else:
+        assert len(out.splitlines()) == 23
