@@ -9,13 +9,14 @@ Indentation counts columns with tabs expanded to 8, as docutils does.
 
 from __future__ import annotations
 
+import itertools
+import operator
 import re
-from dataclasses import dataclass
 
 from alttext.scan.base import AltSlot, ImageRef
 
 RULE = "ALT201"
-_PREFILTER = re.compile(r"(?:image|figure) ?::", re.IGNORECASE)
+_DIRECTIVE_ENDS = ("image", "image ", "figure", "figure ")
 _LINE_END = re.compile(r"\r\n|\r|\n")
 _BLANKS = " \t\v\f"
 _NAME = r"[^\W_]+(?:[-._+:][^\W_]+)*"  # docutils' "simplename"
@@ -64,28 +65,39 @@ _OPAQUE = frozenset(
 )
 
 
-@dataclass(frozen=True)
-class _Line:
-    start: int
-    end: int  # before the line end
-    newline: str  # "\n", "\r\n", "\r" or "" on an unterminated last line
-
-
 def find_images(text: str) -> list[ImageRef]:
     """Every image, figure and image substitution of an rST document, in document order."""
-    if _PREFILTER.search(text) is None:
+    if not _may_hold_image(text):
         return []
     return _Scanner(text).run()
 
 
-def _split_lines(text: str) -> list[_Line]:
-    lines, start = [], 0
-    for match in _LINE_END.finditer(text):
-        lines.append(_Line(start, match.start(), match.group()))
-        start = match.end()
-    if start < len(text):
-        lines.append(_Line(start, len(text), ""))
-    return lines
+def _may_hold_image(text: str) -> bool:
+    """Whether some `::` follows `image` or `figure` (any case, one optional space)."""
+    pos = text.find("::")
+    while pos >= 0:
+        if text[max(pos - 7, 0) : pos].lower().endswith(_DIRECTIVE_ENDS):
+            return True
+        pos = text.find("::", pos + 2)
+    return False
+
+
+def _split_lines(text: str) -> tuple[list[str], list[int]]:
+    """The lines (without line ends) and their start offsets; LF, CRLF and CR end a line."""
+    if "\r" in text:
+        lines = _LINE_END.split(text)
+        starts = [0] + [match.end() for match in _LINE_END.finditer(text)]
+    else:  # the common case, all in C
+        lines = text.split("\n")
+        starts = [
+            0,
+            *map(
+                operator.add, itertools.accumulate(map(len, lines)), itertools.count(1)
+            ),
+        ]
+    if lines[-1] == "":  # the text ends with a line end: no line after it
+        lines.pop()
+    return lines, starts[: len(lines)]
 
 
 def _leading(line: str) -> str:
@@ -93,19 +105,20 @@ def _leading(line: str) -> str:
 
 
 def _indent(line: str) -> int:
-    return len(_leading(line).replace("\v", " ").replace("\f", " ").expandtabs(8))
+    lead = _leading(line)
+    if lead.isascii() and " " * len(lead) == lead:
+        return len(lead)
+    return len(lead.replace("\v", " ").replace("\f", " ").expandtabs(8))
 
 
 def _text_indent(line: str) -> int:
     """Column where a paragraph's text starts: after a list marker if there is one."""
-    lead = _leading(line)
-    marker = _LIST_MARKER.match(line, len(lead))
+    marker = _LIST_MARKER.match(line, len(_leading(line)))
     return len(line[: marker.end()].expandtabs(8)) if marker else _indent(line)
 
 
-def _ends_literal(line: str) -> bool:
+def _ends_literal(stripped: str) -> bool:
     """A paragraph line ending in `::` (but not a `::::` title adornment) introduces a literal block."""
-    stripped = line.strip()
     return stripped.endswith("::") and not (
         len(stripped) > 2 and stripped.strip(":") == ""
     )
@@ -114,24 +127,31 @@ def _ends_literal(line: str) -> bool:
 class _Scanner:
     def __init__(self, text: str) -> None:
         self.text = text
-        self.lines = _split_lines(text)
+        self.lines, self.starts = _split_lines(text)
         first_end = _LINE_END.search(text)
         self.default_newline = first_end.group() if first_end else "\n"
         self.refs: list[ImageRef] = []
 
     def line(self, index: int) -> str:
-        line = self.lines[index]
-        return self.text[line.start : line.end]
+        return self.lines[index]
 
     def blank(self, index: int) -> bool:
-        return not self.line(index).strip()
+        return not self.lines[index].strip()
+
+    def line_end(self, index: int) -> tuple[int, str]:
+        """Offset of the end of line `index` (before its line end), and that line end."""
+        end = self.starts[index] + len(self.lines[index])
+        newline = self.text[end : end + 2]
+        return end, newline if newline == "\r\n" else newline[:1]
 
     def run(self) -> list[ImageRef]:
         index, skip_deeper_than, literal_after = 0, -1, -1
         paragraph_indent, previous_blank = -1, True
-        while index < len(self.lines):
-            line = self.line(index)
-            if not line.strip():
+        lines = self.lines
+        while index < len(lines):
+            line = lines[index]
+            stripped = line.strip()
+            if not stripped:
                 previous_blank = True
                 index += 1
                 continue
@@ -140,28 +160,23 @@ class _Scanner:
                 index += 1
                 continue
             skip_deeper_than = -1
-            if literal_after >= 0 and previous_blank and indent > literal_after:
-                # the literal block of a `::` paragraph
-                skip_deeper_than = literal_after
-                literal_after = -1
-                continue
-            if (
-                literal_after == indent
-                and previous_blank
-                and _QUOTE.match(line, len(_leading(line)))
-            ):
-                index = self.quoted_literal_end(index, indent)
-                literal_after = -1
-                continue
+            if literal_after >= 0 and previous_blank:
+                if indent > literal_after:  # the literal block of a `::` paragraph
+                    skip_deeper_than, literal_after = literal_after, -1
+                    continue
+                if indent == literal_after and _QUOTE.match(stripped):
+                    index, literal_after = self.quoted_literal_end(index, indent), -1
+                    continue
             literal_after = -1
-            explicit = _EXPLICIT.match(line, len(_leading(line)))
-            if explicit:
+            if stripped.startswith("..") and (
+                explicit := _EXPLICIT.match(line, len(line) - len(line.lstrip(_BLANKS)))
+            ):
                 index, skip_deeper_than = self.explicit(index, explicit.end(), indent)
                 paragraph_indent, previous_blank = -1, False
                 continue
             if previous_blank or indent != paragraph_indent:
                 paragraph_indent = _text_indent(line)
-            if _ends_literal(line):
+            if _ends_literal(stripped):
                 literal_after = paragraph_indent
             previous_blank = False
             index += 1
@@ -234,17 +249,17 @@ class _Scanner:
     ) -> ImageRef:
         option_lines = block[first_option:]
         alt = _alt_option(self, option_lines)
-        last = self.lines[block[-1]]
+        end, newline = self.line_end(block[-1])
         slot = AltSlot(
-            start=last.end,
-            end=last.end,
+            start=end,
+            end=end,
             form="rst-option",
             indent=self.option_indent(index, option_lines, body_end),
-            newline=last.newline or self.default_newline,
+            newline=newline or self.default_newline,
         )
         return ImageRef(
-            start=self.lines[index].start + len(_leading(self.line(index))),
-            end=last.end,
+            start=self.starts[index] + len(_leading(self.line(index))),
+            end=end,
             src=src,
             kind=kind,
             alt=alt,
