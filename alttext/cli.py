@@ -18,6 +18,7 @@ COMMAND_MODULES = [
     "alttext.commands.fix",
     "alttext.commands.suggest",
     "alttext.commands.apply",
+    "alttext.commands.caption",
 ]
 
 

@@ -67,6 +67,8 @@ CLEANED = [
     pytest.param("a man riding a skateboard down a street.", "A man riding a skateboard down a street",
                  id="period-removed-by-default"),
     pytest.param("a dog,", "A dog", id="trailing-comma"),
+    pytest.param("a dog\x02\x02 on a bed\x14", "A dog on a bed", id="control-characters"),
+    pytest.param("a cake with a candle \ufffd\ufffd", "A cake with a candle", id="half-decoded-character"),
     # BLIP's decoding artifact.
     pytest.param("arafed man sitting on a bench", "A man sitting on a bench", id="blip-arafed-start"),
     pytest.param("there is an arafed elephant in the water", "An elephant in the water", id="blip-araffe-an"),

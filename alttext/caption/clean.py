@@ -79,6 +79,9 @@ LONG_REPEAT = 3
 _SPACE_BEFORE_PUNCT = re.compile(r"\s+([,.;:!?)\]]|'s\b|n't\b)")
 _SPACE_AFTER_OPEN = re.compile(r"([(\[])\s+")
 _EDGE_PUNCT = ".,;:!?\"'"
+# Control characters, and the replacement character a byte-level tokenizer leaves when the
+# length limit cuts a multi-byte character in half.
+_UNPRINTABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffd]")
 
 
 def clean_caption(text: str, *, final_period: bool = False, max_length: int | None = None) -> str:
@@ -93,7 +96,7 @@ def clean_caption(text: str, *, final_period: bool = False, max_length: int | No
 
 
 def _tokenize(text: str) -> list[str]:
-    text = " ".join(text.split())
+    text = " ".join(_UNPRINTABLE.sub("", text).split())
     text = _SPACE_AFTER_OPEN.sub(r"\1", _SPACE_BEFORE_PUNCT.sub(r"\1", text))
     # A token of punctuation alone ("," or ".") carries nothing once spacing is fixed.
     return [word for word in text.split(" ") if word.strip(_EDGE_PUNCT + "-")]

@@ -1,0 +1,418 @@
+"""Images in, clean captions out: cache first, each distinct image through the model once.
+
+`Captioner(...).caption_results(images)` reads and hashes every image, answers what
+it can from the persistent cache, and only then loads the model (once, lazily) for
+the rest. While the model captions one batch, a background thread decodes and
+preprocesses the next. A fully cached run imports neither torch nor transformers.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import sys
+import time
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from alttext.caption.cache import CacheEntry, CacheKey, CaptionCache, default_cache_path
+from alttext.caption.clean import CLEANING_VERSION, clean_caption
+from alttext.caption.generate import GenerationSettings
+from alttext.caption.imageio import ImageError, describe, looks_like_svg, read_bytes
+from alttext.caption.model import (
+    DEFAULT_MODEL,
+    LoadedModel,
+    ModelUnavailable,
+    folder_fingerprint,
+)
+
+if TYPE_CHECKING:
+    import torch
+    from PIL import Image
+
+__all__ = ["CaptionError", "CaptionResult", "Captioner", "ModelUnavailable", "model_identity"]
+
+ProgressCallback = Callable[[int, int], None]  # (images done, images to caption)
+HASH_THREADS = 4
+
+
+class CaptionError(Exception):
+    """An image could not be captioned; str(error) names it."""
+
+
+@dataclass(frozen=True)
+class CaptionResult:
+    caption: str | None  # cleaned; None when `error` is set
+    raw: str | None = None  # the model's own text
+    error: str | None = None  # names the image
+    cached: bool = False  # from the persistent cache, no model run
+    content_hash: str | None = None
+    hit_limit: bool | None = None  # generation stopped at max_length, not at its end token
+
+
+@dataclass
+class _Work:
+    """One distinct image the model must caption, and where its result goes."""
+
+    content_hash: str
+    source: Any
+    name: str
+    positions: list[int] = field(default_factory=list)
+
+
+@dataclass
+class _Batch:
+    works: list[_Work]
+    pixel_values: torch.Tensor | None
+    failed: dict[str, CaptionResult]
+
+
+class Captioner:
+    """Caption images with an image-to-text model; see the module docstring."""
+
+    def __init__(
+        self,
+        model: str | os.PathLike[str] | None = DEFAULT_MODEL,
+        *,
+        device: str = "auto",
+        dtype: str | None = None,
+        quantize: str | None = None,
+        batch_size: int | None = None,
+        settings: GenerationSettings | None = None,
+        num_beams: int | None = None,
+        max_length: int | None = None,
+        no_repeat_ngram_size: int | None = None,
+        min_length: int | None = None,
+        cache: CaptionCache | str | os.PathLike[str] | bool | None = True,
+        final_period: bool = False,
+        caption_max_length: int | None = None,
+        progress: bool | ProgressCallback | None = None,
+        revision: str | None = None,
+        trust_remote_code: bool = False,
+    ) -> None:
+        overrides = {"num_beams": num_beams, "max_length": max_length,
+                     "no_repeat_ngram_size": no_repeat_ngram_size, "min_length": min_length}
+        self.settings = replace(settings or GenerationSettings(),
+                                **{k: int(v) for k, v in overrides.items() if v is not None})
+        if batch_size is not None and int(batch_size) < 1:
+            raise ValueError(f"batch_size must be at least 1, not {batch_size}")
+        self.model_name = str(model or DEFAULT_MODEL)
+        self.device, self.dtype, self.quantize = device or "auto", dtype, quantize
+        self.batch_size = int(batch_size) if batch_size is not None else None
+        self.final_period = bool(final_period)
+        self.caption_max_length = int(caption_max_length) if caption_max_length is not None else None
+        self.progress = progress
+        self.revision, self.trust_remote_code = revision, trust_remote_code
+        self.cache = _open_cache(cache)
+        self.model_loads = 0  # how often a model was loaded (0 for a fully cached run)
+        self.images_captioned = 0  # distinct images the model ran on
+        self._loaded: LoadedModel | None = None
+        self._identity = model_identity(self.model_name, revision) if self.cache else None
+        if self.cache and self._identity is None:
+            self._model()  # not on disk: fail now, with the loader's one-line reason, or download it
+
+    @property
+    def cleaning_key(self) -> str:
+        """CLEANING_VERSION plus the options that change a cleaned caption."""
+        return f"{CLEANING_VERSION};final_period={int(self.final_period)};max_chars={self.caption_max_length or 0}"
+
+    def caption(self, images: Sequence[Any]) -> list[str]:
+        """One caption per image; raises CaptionError naming the first image that failed."""
+        results = self.caption_results(images)
+        for result in results:
+            if result.error is not None:
+                raise CaptionError(result.error)
+        return [result.caption or "" for result in results]
+
+    def caption_results(self, images: Sequence[Any], names: Sequence[str] | None = None) -> list[CaptionResult]:
+        """One result per image, in order; a bad image gets an error, the others their caption.
+
+        Images are paths, bytes, `data:` URIs or PIL images; `names` (default: the paths)
+        name them in errors. Raises ModelUnavailable only if the model is needed and
+        cannot be loaded.
+        """
+        names = list(names) if names is not None else [describe(image) for image in images]
+        results: list[CaptionResult | None] = [None] * len(images)
+        unique: dict[str, _Work] = {}
+        for position, (digest, error) in enumerate(self._hash_all(images, names)):
+            if error is not None:
+                results[position] = CaptionResult(None, error=error)
+            else:
+                assert digest is not None
+                work = unique.setdefault(digest, _Work(digest, images[position], names[position]))
+                work.positions.append(position)
+        answered = self._from_cache(list(unique))
+        todo = [work for digest, work in unique.items() if digest not in answered]
+        if todo:
+            answered.update(self._run_model(todo))
+        for digest, work in unique.items():
+            for position in work.positions:
+                results[position] = answered[digest]
+        return [result for result in results if result is not None]
+
+    def close(self) -> None:
+        if self.cache is not None:
+            self.cache.close()
+
+    # Reading and hashing: cheap, before any model work.
+
+    def _hash_all(self, images: Sequence[Any], names: Sequence[str]) -> list[tuple[str | None, str | None]]:
+        """(content hash, None) or (None, error) per image; files are hashed in parallel."""
+        if len(images) < 8:
+            return [_hash_one(image, name) for image, name in zip(images, names)]
+        with ThreadPoolExecutor(HASH_THREADS, thread_name_prefix="alttext-hash") as pool:
+            return list(pool.map(_hash_one, images, names))
+
+    # The persistent cache.
+
+    def _key(self, digest: str, identity: tuple[str, str]) -> CacheKey:
+        return CacheKey(digest, identity[0], identity[1], self.settings.key(), self.cleaning_key)
+
+    def _from_cache(self, digests: list[str]) -> dict[str, CaptionResult]:
+        if self.cache is None or self._identity is None or not digests:
+            return {}
+        keys = {digest: self._key(digest, self._identity) for digest in digests}
+        entries = self.cache.get_many(list(keys.values()))
+        answered: dict[str, CaptionResult] = {}
+        recleaned: list[tuple[CacheKey, CacheEntry]] = []
+        for digest, key in keys.items():
+            entry = entries.get(key)
+            if entry is None:
+                continue
+            caption = entry.caption if entry.exact else self._clean(entry.raw)
+            if not entry.exact:
+                recleaned.append((key, CacheEntry(entry.raw, caption, entry.hit_limit)))
+            answered[digest] = CaptionResult(caption, entry.raw, None, True, digest, entry.hit_limit)
+        self.cache.put_many(recleaned)
+        return answered
+
+    def _store(self, results: list[CaptionResult], identity: tuple[str, str]) -> None:
+        if self.cache is None:
+            return
+        self.cache.put_many(
+            (self._key(r.content_hash, identity), CacheEntry(r.raw or "", r.caption or "", r.hit_limit))
+            for r in results if r.error is None and r.content_hash is not None
+        )
+
+    def _clean(self, raw: str) -> str:
+        return clean_caption(raw, final_period=self.final_period, max_length=self.caption_max_length)
+
+    # The model.
+
+    def _model(self) -> LoadedModel:
+        if self._loaded is None:
+            from alttext.caption.model import load_model
+
+            self._loaded = load_model(self.model_name, device=self.device, dtype=self.dtype,
+                                      quantize=self.quantize, revision=self.revision,
+                                      trust_remote_code=self.trust_remote_code)
+            self.model_loads += 1
+            # A hub model downloaded just now has a revision only from here on.
+            self._identity = (model_identity(self.model_name, self.revision)
+                              or (self._loaded.model_id, self._loaded.revision))
+        return self._loaded
+
+    def _run_model(self, todo: list[_Work]) -> dict[str, CaptionResult]:
+        from alttext.caption.generate import recommended_batch_size
+
+        loaded = self._model()
+        assert self._identity is not None
+        size = self.batch_size or recommended_batch_size(loaded, self.settings)
+        batches = [todo[start:start + size] for start in range(0, len(todo), size)]
+        answered: dict[str, CaptionResult] = {}
+        with ThreadPoolExecutor(1, thread_name_prefix="alttext-decode") as pool, \
+                self._progress(len(todo)) as advance:
+            upcoming: Future[_Batch] = pool.submit(_prepare, loaded, batches[0])
+            for index in range(len(batches)):
+                batch = upcoming.result()
+                if index + 1 < len(batches):  # decode the next batch while this one runs
+                    upcoming = pool.submit(_prepare, loaded, batches[index + 1])
+                captioned = self._generate(loaded, batch)
+                self._store(captioned, self._identity)
+                answered.update(batch.failed)
+                answered.update((r.content_hash or "", r) for r in captioned)
+                advance(len(batch.works) + len(batch.failed))
+        return answered
+
+    def _generate(self, loaded: LoadedModel, batch: _Batch) -> list[CaptionResult]:
+        from alttext.caption.generate import decode, generate_ids
+
+        if batch.pixel_values is None:
+            return []
+        ids = generate_ids(loaded, batch.pixel_values, self.settings)
+        self.images_captioned += len(ids)
+        raws = decode(loaded, ids)
+        end_ids = _end_token_ids(loaded)
+        return [
+            CaptionResult(self._clean(raw), raw, None, False, work.content_hash,
+                          hit_limit=len(row) >= self.settings.max_length and (not row or row[-1] not in end_ids))
+            for work, row, raw in zip(batch.works, ids, raws)
+        ]
+
+    @contextmanager
+    def _progress(self, total: int) -> Iterator[Callable[[int], None]]:
+        report = _progress_reporter(self.progress, total)
+        done = 0
+
+        def advance(count: int) -> None:
+            nonlocal done
+            done += count
+            report(done, total)
+
+        try:
+            yield advance
+        finally:
+            report(-1, total)  # finished (or interrupted): let the reporter clean up
+
+
+def _hash_one(image: Any, name: str) -> tuple[str | None, str | None]:
+    try:
+        return _content_hash(image, name), None
+    except ImageError as error:
+        return None, str(error)
+
+
+def _content_hash(image: Any, name: str) -> str:
+    """sha256 of the encoded bytes; of mode, size and pixels for an in-memory PIL image."""
+    if hasattr(image, "tobytes") and hasattr(image, "mode") and hasattr(image, "size"):
+        digest = hashlib.sha256(f"pil:{image.mode}:{image.size[0]}x{image.size[1]}:".encode())
+        digest.update(image.tobytes())
+        return digest.hexdigest()
+    data = read_bytes(image, name)
+    if looks_like_svg(data):
+        raise ImageError(f"{name} is an SVG; the captioning model needs a raster image")
+    return hashlib.sha256(data).hexdigest()
+
+
+def _prepare(loaded: LoadedModel, works: list[_Work]) -> _Batch:
+    """Decode and preprocess one batch (in the background thread); bad images become errors."""
+    from alttext.caption.imageio import load_image
+
+    images: list[Image.Image] = []
+    ready: list[_Work] = []
+    failed: dict[str, CaptionResult] = {}
+    for work in works:
+        try:
+            images.append(load_image(work.source, work.name))
+            ready.append(work)
+        except ImageError as error:
+            failed[work.content_hash] = CaptionResult(None, error=str(error), content_hash=work.content_hash)
+    pixel_values, ready = _preprocess(loaded, images, ready, failed)
+    return _Batch(ready, pixel_values, failed)
+
+
+def _preprocess(loaded: LoadedModel, images: list[Image.Image], works: list[_Work],
+                failed: dict[str, CaptionResult]) -> tuple[torch.Tensor | None, list[_Work]]:
+    """The batch's pixel values; if the processor rejects the batch, find the image it rejects."""
+    from alttext.caption.generate import preprocess
+
+    if not images:
+        return None, []
+    try:
+        return preprocess(loaded, images), works
+    except Exception:
+        if len(images) == 1:
+            raise
+    import torch
+
+    rows, kept = [], []
+    for image, work in zip(images, works):
+        try:
+            rows.append(preprocess(loaded, [image]))
+            kept.append(work)
+        except Exception as error:  # noqa: BLE001 - any processor failure is this image's
+            failed[work.content_hash] = CaptionResult(
+                None, error=f"{work.name}: the model's image processor rejects it ({error})",
+                content_hash=work.content_hash)
+    return (torch.cat(rows) if rows else None), kept
+
+
+def _end_token_ids(loaded: LoadedModel) -> set[int]:
+    value = getattr(loaded.model.generation_config, "eos_token_id", None)
+    if value is None:
+        return set()
+    return set(value) if isinstance(value, (list, tuple)) else {int(value)}
+
+
+def _open_cache(cache: CaptionCache | str | os.PathLike[str] | bool | None) -> CaptionCache | None:
+    """True: the default location; False or None: no cache; a path or a CaptionCache: that one."""
+    if cache is None or cache is False:
+        return None
+    if cache is True:
+        return CaptionCache(default_cache_path())
+    if isinstance(cache, CaptionCache):
+        return cache
+    return CaptionCache(cache)
+
+
+def model_identity(name: str, revision: str | None = None) -> tuple[str, str] | None:
+    """(model id, revision) as the loader will report them, found without loading anything.
+
+    A folder: its absolute path and the loader's fingerprint of its files. A hub id: the
+    id and the commit of the cached snapshot, read from the Hugging Face cache folder
+    directly (importing huggingface_hub costs longer than a whole cached run).
+    None when the model is not on this machine.
+    """
+    folder = Path(name).expanduser()
+    if folder.is_dir():
+        return str(folder.resolve()), folder_fingerprint(folder)
+    commit = cached_hub_commit(name, revision)
+    return (name, commit) if commit else None
+
+
+def cached_hub_commit(repo_id: str, revision: str | None = None) -> str | None:
+    """The commit of the cached snapshot of `repo_id` holding config.json, as
+    huggingface_hub.try_to_load_from_cache finds it; None when there is none."""
+    if repo_id.count("/") > 1 or repo_id.startswith((".", "/", "~")):
+        return None
+    repo = Path(hub_cache_dir()) / ("models--" + repo_id.replace("/", "--"))
+    wanted = revision or "main"
+    ref = repo / "refs" / wanted
+    try:
+        commit = ref.read_text(encoding="utf-8").strip() if ref.is_file() else wanted
+    except OSError:
+        return None
+    return commit if (repo / "snapshots" / commit / "config.json").is_file() else None
+
+
+def hub_cache_dir() -> str:
+    """Where huggingface_hub keeps downloads, from the same environment variables."""
+    home = os.path.expandvars(os.path.expanduser(os.environ.get(
+        "HF_HOME", os.path.join(os.environ.get("XDG_CACHE_HOME", os.path.expanduser("~/.cache")), "huggingface"))))
+    legacy = os.environ.get("HUGGINGFACE_HUB_CACHE", os.path.join(home, "hub"))
+    return os.path.expandvars(os.path.expanduser(os.environ.get("HF_HUB_CACHE", legacy)))
+
+
+def _progress_reporter(progress: bool | ProgressCallback | None, total: int) -> Callable[[int, int], None]:
+    """The user's callback, a bar on stderr (only on a terminal unless asked), or nothing."""
+    if callable(progress):
+        return lambda done, all_: progress(done, all_) if done >= 0 else None
+    show = progress if progress is not None else sys.stderr.isatty()
+    return _TerminalBar(total) if show else (lambda done, all_: None)
+
+
+class _TerminalBar:
+    """`captioning [#####-----] 12/40 images, 2.4/s, 12 s left` on one rewritten stderr line."""
+
+    WIDTH = 24
+
+    def __init__(self, total: int) -> None:
+        self.total, self.started = total, time.monotonic()
+        self(0, total)
+
+    def __call__(self, done: int, total: int) -> None:
+        if done < 0:
+            sys.stderr.write("\r\033[K")
+            sys.stderr.flush()
+            return
+        elapsed = max(time.monotonic() - self.started, 1e-9)
+        rate = done / elapsed
+        filled = self.WIDTH * done // max(total, 1)
+        left = f", {int((total - done) / rate)} s left" if done and rate else ""
+        sys.stderr.write(f"\rcaptioning [{'#' * filled}{'-' * (self.WIDTH - filled)}] {done}/{total} images"
+                         f"{f', {rate:.1f}/s' if done else ''}{left}\033[K")
+        sys.stderr.flush()
