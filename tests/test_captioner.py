@@ -12,19 +12,19 @@ from pathlib import Path
 import pytest
 
 pytest.importorskip("torch")
-from PIL import Image  # noqa: E402
+from PIL import Image
 
-from alttext.caption.cache import CaptionCache  # noqa: E402
-from alttext.caption.captioner import (  # noqa: E402
-    CaptionError,
+from alttext.caption.cache import CaptionCache
+from alttext.caption.captioner import (
     Captioner,
+    CaptionError,
     ModelUnavailable,
     cached_hub_commit,
     model_identity,
 )
-from alttext.caption.clean import clean_caption  # noqa: E402
-from alttext.caption.generate import GenerationSettings  # noqa: E402
-from tests.conftest import REPO_ROOT  # noqa: E402
+from alttext.caption.clean import clean_caption
+from alttext.caption.generate import GenerationSettings
+from tests.conftest import REPO_ROOT
 
 
 def noise_image(seed: int, size: tuple[int, int] = (48, 40)) -> Image.Image:
@@ -46,7 +46,11 @@ def photos(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
 def reference_raw_captions(model_dir: Path, paths: list[Path], settings: GenerationSettings) -> list[str]:
     """The model card's way: open, convert to RGB, image processor, generate, decode."""
     import torch
-    from transformers import AutoImageProcessor, AutoTokenizer, VisionEncoderDecoderModel
+    from transformers import (
+        AutoImageProcessor,
+        AutoTokenizer,
+        VisionEncoderDecoderModel,
+    )
 
     model = VisionEncoderDecoderModel.from_pretrained(model_dir).eval()
     processor = AutoImageProcessor.from_pretrained(model_dir)
