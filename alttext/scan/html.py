@@ -12,13 +12,14 @@ import re
 from dataclasses import dataclass, field
 
 from alttext.scan.base import AltSlot, ImageRef
-from alttext.scan.html_patterns import ALL_FOREIGN_TAGS, ALL_TAGS, FLAGS, scan_pattern
+from alttext.scan.html_patterns import ALL_FOREIGN_TAGS, FLAGS, scan, scan_pattern, tags
 from alttext.scan.html_tree import (
     Attribute,
     element_extent,
     is_self_closing,
     parse_attributes,
     text_content,
+    words,
 )
 
 Attributes = dict[str, Attribute]
@@ -38,15 +39,20 @@ _BLANK = re.compile("[\t\n\v\f\r \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u20
 _TABINDEX = re.compile(r"[\t\n\f\r ]*[+-]?[0-9]")
 _BACKGROUND_URL = re.compile(r"""background(?:-image)?[\t\n\f\r ]*:[^;]*?url\([\t\n\f\r ]*(["']?)([^"')]*)\1""", FLAGS)
 
+# How far a caption, label or <title> text is read: such texts are short, and a bound
+# keeps documents full of unclosed elements linear.
+TEXT_LIMIT = 2048
+SVG_TITLE_SEARCH_LIMIT = 65536
+
 PRESENTATIONAL_ROLES = frozenset({"presentation", "none"})
 SVG_IMAGE_ROLES = frozenset({"img", "graphics-document", "graphics-symbol"})
 NOT_ROLE_IMG_ELEMENTS = frozenset({"img", "input", "area", "object", "svg"})
-GLOBAL_ARIA = frozenset(
+GLOBAL_ARIA = words(
     "aria-atomic aria-busy aria-controls aria-current aria-describedby aria-details aria-disabled "
     "aria-dropeffect aria-errormessage aria-flowto aria-grabbed aria-haspopup aria-hidden aria-invalid "
-    "aria-keyshortcuts aria-label aria-labelledby aria-live aria-owns aria-relevant aria-roledescription".split()
+    "aria-keyshortcuts aria-label aria-labelledby aria-live aria-owns aria-relevant aria-roledescription"
 )
-ARIA_ROLES = frozenset(
+ARIA_ROLES = words(
     "alert alertdialog application article banner blockquote button caption cell checkbox code columnheader "
     "combobox comment complementary contentinfo definition deletion dialog directory document emphasis feed "
     "figure form generic grid gridcell group heading img image insertion link list listbox listitem log main "
@@ -54,7 +60,7 @@ ARIA_ROLES = frozenset(
     "paragraph presentation progressbar radio radiogroup region row rowgroup rowheader scrollbar search "
     "searchbox separator slider spinbutton status strong subscript suggestion superscript switch tab table "
     "tablist tabpanel term text textbox time timer toolbar tooltip tree treegrid treeitem "
-    "graphics-document graphics-object graphics-symbol".split()
+    "graphics-document graphics-object graphics-symbol"
 )
 
 
@@ -105,7 +111,7 @@ class _Scan:
         pattern = _scan_pattern_for(self.text)
         pos = 0
         while True:
-            match = pattern.match(self.text, pos)
+            match = scan(pattern, self.text, pos)
             pos = match.end()
             if match["tag"] is not None and match["gt"]:
                 pos = self._tag(match, pos)
@@ -129,7 +135,7 @@ class _Scan:
         if name == "figure":
             self.figures.append(_Figure())
         elif name == "figcaption" and self.figures and self.figures[-1].caption is None:
-            content_end = element_extent(self.text, pos, name, _FIGURE_TAGS)[0]
+            content_end = element_extent(self.text, pos, name, _FIGURE_TAGS, pos + TEXT_LIMIT)[0]
             self.figures[-1].caption = text_content(self.text, pos, content_end)
         image = self._image(match, name, attributes)
         if image is not None:
@@ -227,7 +233,7 @@ class _Scan:
             return label.value.strip()
         if name == "img":
             return attributes.get("alt", _NONE).value.strip()
-        return text_content(self.text, pos, element_extent(self.text, pos, name)[0])
+        return text_content(self.text, pos, element_extent(self.text, pos, name, limit=pos + TEXT_LIMIT)[0])
 
     def _close_figure(self) -> None:
         figure = self.figures.pop()
@@ -300,42 +306,30 @@ def _value_slot(attribute: Attribute) -> AltSlot:
 def _svg_title(text: str, pos: int) -> str | None:
     """The text of the first direct <title> child of the <svg> whose start tag ends at `pos`."""
     depth = 0
-    while True:
-        match = ALL_FOREIGN_TAGS.match(text, pos)
-        pos = match.end()
-        if match["tag"] is None:
-            if match["stray"] is None:
-                return None
-            continue
+    for match in tags(text, pos, ALL_FOREIGN_TAGS):
         name = match["name"].lower()
         if match["close"]:
             depth -= 1
             if depth < 0:
                 return None
-            continue
-        if name == "svg":  # a nested <svg>, or the next one after an unclosed <svg>
-            return None
-        if depth == 0 and name == "title" and match["gt"]:
-            content_end = element_extent(text, pos, name, _SVG_TAGS)[0]
-            return text_content(text, pos, content_end) or None
-        attributes = parse_attributes(text, match.start("attrs"), match.end("attrs"))
-        if match["gt"] and not is_self_closing(text, pos, attributes):
-            depth += 1
+        elif name == "svg" or match.start("tag") > pos + SVG_TITLE_SEARCH_LIMIT:
+            return None  # a nested <svg>, the next one after an unclosed <svg>, or too far
+        elif depth == 0 and name == "title" and match["gt"]:
+            content_end = element_extent(text, match.end(), name, _SVG_TAGS, match.end() + TEXT_LIMIT)[0]
+            return text_content(text, match.end(), content_end) or None
+        elif match["gt"]:
+            attributes = parse_attributes(text, match.start("attrs"), match.end("attrs"))
+            depth += not is_self_closing(text, match.end(), attributes)
+    return None
 
 
 def _elements_by_id(text: str) -> dict[str, tuple[str, int, Attributes]]:
     """Every element with an id: (name, end of start tag, attributes); the first of duplicates wins."""
     elements: dict[str, tuple[str, int, Attributes]] = {}
-    pos = 0
-    while True:
-        match = ALL_TAGS.match(text, pos)
-        pos = match.end()
-        if match["tag"] is None:
-            if match["stray"] is None:
-                return elements
-            continue
+    for match in tags(text, 0):
         if match["close"] or not match["gt"] or "id" not in match["attrs"].lower():
             continue
         attributes = parse_attributes(text, match.start("attrs"), match.end("attrs"))
         if "id" in attributes:
-            elements.setdefault(attributes["id"].value, (match["name"].lower(), pos, attributes))
+            elements.setdefault(attributes["id"].value, (match["name"].lower(), match.end(), attributes))
+    return elements

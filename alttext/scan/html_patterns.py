@@ -12,7 +12,8 @@ from __future__ import annotations
 import itertools
 import re
 import sys
-from functools import lru_cache
+from collections.abc import Iterator
+from functools import cache
 
 FLAGS = re.IGNORECASE | re.ASCII  # HTML names are ASCII case-insensitive
 WS = r"\t\n\f\r "
@@ -83,13 +84,13 @@ RAW_TEXT = "|".join(
     [_raw_text_element(name) for name in RAW_TEXT_ELEMENTS]
     + [rf"<plaintext(?=[{WS}/>]|\Z){attributes()}(?:>[\s\S]*|\Z)"]
 )
-NEVER_ELEMENTS = "|".join([COMMENT, CDATA, BOGUS_COMMENT, BOGUS_END_TAG, STRAY_LT])
+NEVER_ELEMENTS = f"{COMMENT}|{CDATA}|{BOGUS_COMMENT}|{BOGUS_END_TAG}|{STRAY_LT}"
 INTERESTING_TAG = (
     rf"(?P<tag><(?P<close>/)?(?P<name>{TAG_NAME})(?P<attrs>{attributes()})(?P<gt>>)?)"
 )
 
 
-@lru_cache(maxsize=None)
+@cache
 def scan_pattern(
     start_names: frozenset[str] | None,
     end_names: frozenset[str] | None,
@@ -119,6 +120,24 @@ def scan_pattern(
 
 ALL_TAGS = scan_pattern(None, None)
 ALL_FOREIGN_TAGS = scan_pattern(None, None, foreign=True)
+
+
+def scan(pattern: re.Pattern[str], text: str, pos: int) -> re.Match[str]:
+    """The next match of a scan pattern at `pos`."""
+    match = pattern.match(text, pos)
+    assert match is not None, "scan patterns match everywhere"
+    return match
+
+
+def tags(text: str, pos: int, pattern: re.Pattern[str] = ALL_TAGS) -> Iterator[re.Match[str]]:
+    """Every tag of text[pos:] that `pattern` stops at, in order."""
+    while True:
+        match = scan(pattern, text, pos)
+        pos = match.end()
+        if match["tag"] is not None:
+            yield match
+        elif match["stray"] is None:
+            return
 
 # One attribute; the value is group 2 ("..."), 3 ('...') or 4 (unquoted).
 ATTRIBUTE = re.compile(
