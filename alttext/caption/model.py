@@ -134,9 +134,12 @@ def _looks_like_path(name: str) -> bool:
 
 
 def _hub_offline() -> bool:
+    """HF_HUB_OFFLINE (or TRANSFORMERS_OFFLINE), read now rather than when huggingface_hub was imported."""
     from huggingface_hub import constants
 
-    return bool(constants.HF_HUB_OFFLINE) or os.environ.get("TRANSFORMERS_OFFLINE", "0").upper() in {"1", "ON", "YES", "TRUE"}
+    truthy = {"1", "ON", "YES", "TRUE"}
+    from_env = any(os.environ.get(name, "").upper() in truthy for name in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE"))
+    return from_env or bool(constants.HF_HUB_OFFLINE)
 
 
 def _hub_files_status(repo_id: str, revision: str | None) -> bool:
