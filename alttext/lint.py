@@ -7,6 +7,7 @@ turns a file that cannot be read into an error instead of an exception.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from alttext import document
@@ -32,6 +33,7 @@ _RST_MESSAGES = {
     "substitution": "image substitution has no :alt: option",
     "image": "image has no :alt: option",
 }
+_COUNTING_LIMIT = 16  # images in a document above which a LineIndex is cheaper
 _DOCUMENT_ERROR = re.compile(r"^(\d+): (.*)$", re.DOTALL)
 
 
@@ -64,17 +66,28 @@ def missing_alt_message(image: ImageRef) -> str:
 def check_images(path: str, text: str, images: list[ImageRef], config: Config) -> list[Finding]:
     """Findings for `images` of `text`, limited to the rules that `config` selects."""
     rules = config.rules
-    index: LineIndex | None = None
+    position: Callable[[int], tuple[int, int]] | None = None
     findings = []
     for image in images:
         for rule, message in _problems(image, config):
-            if rule not in rules:
-                continue
-            index = index or LineIndex(text)
-            line, column = index.position(image.start)
-            end_line, end_column = index.position(image.end)
-            findings.append(Finding(path, line, column, end_line, end_column, rule, message, image.src))
+            if rule in rules:
+                position = position or _position_finder(text, len(images))
+                line, column = position(image.start)
+                end_line, end_column = position(image.end)
+                findings.append(Finding(path, line, column, end_line, end_column, rule, message, image.src))
     return findings
+
+
+def _position_finder(text: str, images: int) -> Callable[[int], tuple[int, int]]:
+    """offset -> 1-based (line, column). With LF line ends and a few images, counting newlines
+    up to each offset is much cheaper than indexing every line of the document."""
+    if "\r" in text or images > _COUNTING_LIMIT:
+        return LineIndex(text).position
+
+    def by_counting(offset: int) -> tuple[int, int]:
+        return text.count("\n", 0, offset) + 1, offset - text.rfind("\n", 0, offset)
+
+    return by_counting
 
 
 def _problems(image: ImageRef, config: Config) -> list[tuple[str, str]]:

@@ -44,6 +44,9 @@ def is_document(path: str) -> bool:
 def matches_any(path: str, patterns: Iterable[str], root: str = ".") -> bool:
     """True when `path` matches a glob: a pattern with a `/` matches the path relative to
     `root` (or as given); one without matches any single part of the path."""
+    patterns = tuple(patterns)
+    if not patterns:
+        return False
     relative = _relative_posix(path, root)
     given = os.path.normpath(path).replace(os.sep, "/")
     parts = given.split("/") + relative.split("/")

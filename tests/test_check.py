@@ -8,11 +8,14 @@ import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from alttext import batch, document
 from alttext.cli import main
 from alttext.config import Config
-from alttext.lint import check_file, check_text
+from alttext.lint import _position_finder, check_file, check_text
+from alttext.textpos import LineIndex
 from tests.conftest import FIXTURES, REPO_ROOT
 
 ALL = Config()
@@ -101,6 +104,15 @@ def test_rst_messages_name_the_directive(text: str, message: str) -> None:
 def test_config_selects_rules(config: Config, rules: list[str]) -> None:
     text = "![](a.png)\n![image](b.png)\n![" + "x" * 200 + "](c.png)\n"
     assert [finding.rule for finding in check_text("a.md", text, "markdown", config)] == rules
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=st.text(alphabet="ab\n\r\u2028\x0c", max_size=60), data=st.data())
+def test_positions_agree_with_the_line_index(text: str, data: st.DataObject) -> None:
+    offset = data.draw(st.integers(min_value=0, max_value=len(text)))
+    expected = LineIndex(text).position(offset)
+    assert _position_finder(text, 1)(offset) == expected
+    assert _position_finder(text, 100)(offset) == expected
 
 
 # ---- check_file: reading, decoding and bad input
