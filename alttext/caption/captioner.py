@@ -207,9 +207,10 @@ class Captioner:
         if self._loaded is None:
             from alttext.caption.model import load_model
 
-            self._loaded = load_model(self.model_name, device=self.device, dtype=self.dtype,
-                                      quantize=self.quantize, revision=self.revision,
-                                      trust_remote_code=self.trust_remote_code)
+            with _loader_bars(shown=self._shows_bar()):
+                self._loaded = load_model(self.model_name, device=self.device, dtype=self.dtype,
+                                          quantize=self.quantize, revision=self.revision,
+                                          trust_remote_code=self.trust_remote_code)
             self.model_loads += 1
             # A hub model downloaded just now has a revision only from here on.
             self._identity = (model_identity(self.model_name, self.revision)
@@ -253,6 +254,9 @@ class Captioner:
             for work, row, raw in zip(batch.works, ids, raws)
         ]
 
+    def _shows_bar(self) -> bool:
+        return self.progress is True or (self.progress is None and sys.stderr.isatty())
+
     @contextmanager
     def _progress(self, total: int) -> Iterator[Callable[[int], None]]:
         report = _progress_reporter(self.progress, total)
@@ -267,6 +271,21 @@ class Captioner:
             yield advance
         finally:
             report(-1, total)  # finished (or interrupted): let the reporter clean up
+
+
+@contextmanager
+def _loader_bars(*, shown: bool) -> Iterator[None]:
+    """Hide transformers' loading bars where ours would not show either (not a terminal)."""
+    from transformers.utils import logging as transformers_logging
+
+    enabled = transformers_logging.is_progress_bar_enabled()
+    if enabled and not shown:
+        transformers_logging.disable_progress_bar()
+    try:
+        yield
+    finally:
+        if enabled and not shown:
+            transformers_logging.enable_progress_bar()
 
 
 def _hash_one(image: Any, name: str) -> tuple[str | None, str | None]:
