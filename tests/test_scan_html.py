@@ -10,6 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from alttext.cli import main
 from alttext.findings import Edit, apply_edits
 from alttext.rules import MISSING_ALT_RULES, RULES
 from alttext.scan import find_images as find_images_by_syntax
@@ -121,6 +122,27 @@ def test_one_image(html: str, rule: str | None, alt: str | None) -> None:
     assert (image.rule, image.alt) == (rule, alt)
     assert image.needs_alt == (rule is not None)
     assert (image.slot is None) == (rule is None)
+
+
+def check_json(path: Path, capsys: pytest.CaptureFixture[str]) -> tuple[int, list[dict[str, object]]]:
+    """`alttext check` on one file, missing-alt rules only, as (exit code, findings)."""
+    code = main(["check", "--format", "json", "--select", "ALT0", "--jobs", "1", str(path)])
+    return code, json.loads(capsys.readouterr().out)
+
+
+@pytest.mark.parametrize(("html", "rule", "alt"), ONE_IMAGE)
+def test_one_image_through_check_command(
+    html: str, rule: str | None, alt: str | None, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    page = tmp_path / "page.html"
+    page.write_text(html, encoding="utf-8")
+    code, findings = check_json(page, capsys)
+    assert [finding["rule"] for finding in findings] == ([rule] if rule else [])
+    assert code == (1 if rule else 0)
+    if rule:
+        start = only_image(html).start
+        assert (findings[0]["line"], findings[0]["column"]) == (1, start + 1)
+        assert html[start] == "<"
 
 
 # Documents in which no image is returned at all.
@@ -397,6 +419,16 @@ def test_fixture_document(name: str) -> None:
             }
         )
     assert found == expected
+
+
+@pytest.mark.parametrize("name", fixture_names())
+def test_fixture_document_through_check_command(name: str, capsys: pytest.CaptureFixture[str]) -> None:
+    expected = json.loads((DATA / f"{name}.expected.json").read_text(encoding="utf-8"))
+    code, findings = check_json(DATA / f"{name}.html", capsys)
+    reported = [(finding["line"], finding["column"], finding["rule"], finding["src"]) for finding in findings]
+    missing = [(image["line"], image["column"], image["rule"], image["src"]) for image in expected if image["rule"]]
+    assert reported == missing
+    assert code == (1 if missing else 0)
 
 
 def test_fixtures_exist() -> None:
