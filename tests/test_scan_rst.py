@@ -279,6 +279,50 @@ CASES = [
         id="after-code-block",
     ),
     pytest.param("Some text about image:: things.\n", [], id="not-a-directive"),
+    pytest.param(
+        "* - .. image:: lt.png\n       :alt: LT\n",
+        [(1, 5, ".. image:: lt.png\n       :alt: LT", "lt.png", "LT", None)],
+        id="after-nested-list-markers",
+    ),
+    pytest.param(
+        ".. list-table::\n\n   * - Column\n     - .. image:: a.png\n   * - .. image:: b.png\n          :width: 3\n     - text\n",
+        [
+            (4, 8, ".. image:: a.png", "a.png", None, MISSING),
+            (5, 8, ".. image:: b.png\n          :width: 3", "b.png", None, MISSING),
+        ],
+        id="list-table",
+    ),
+    pytest.param(
+        "(a) .. image:: p.png\n",
+        [(1, 5, ".. image:: p.png", "p.png", None, MISSING)],
+        id="after-enumerator",
+    ),
+    pytest.param(
+        "Term\n  Definition.\n\n  .. image:: d.png\n",
+        [(4, 3, ".. image:: d.png", "d.png", None, MISSING)],
+        id="in-definition",
+    ),
+    pytest.param("Para\n.. image:: no.png\n", [], id="paragraph-continuation"),
+    pytest.param("- item\n  .. image:: no.png\n", [], id="item-paragraph-continuation"),
+    pytest.param("text\n- .. image:: no.png\n", [], id="marker-inside-paragraph"),
+    pytest.param(
+        ".. note:: Title\n   .. image:: no.png\n",
+        [],
+        id="directive-first-line-text-continues",
+    ),
+    pytest.param(
+        ".. note::\n   .. image:: n.png\n",
+        [(2, 4, ".. image:: n.png", "n.png", None, MISSING)],
+        id="directive-content-without-blank",
+    ),
+    pytest.param(
+        ".. _target: https://e.org\n   .. image:: no.png\n", [], id="target-body"
+    ),
+    pytest.param(
+        "Title\n::::::\n\n  .. image:: q.png\n",
+        [(4, 3, ".. image:: q.png", "q.png", None, MISSING)],
+        id="colon-adornment",
+    ),
 ]
 
 
@@ -402,6 +446,9 @@ def _block(draw: st.DrawFn) -> str:
                 "quote",
                 "empty-comment",
                 "text",
+                "markers",
+                "continuation",
+                "note-title",
             ]
         )
     )
@@ -423,6 +470,13 @@ def _block(draw: st.DrawFn) -> str:
         return "..\n\n" + _nest(image, "   ")
     if wrapper == "text":
         return "Title\n=====\n\nA paragraph with *emphasis*."
+    if wrapper == "markers":  # list-table style: the directive after `* - `
+        first, *rest = image.split("\n")
+        return "* - " + first + "".join("\n" + _nest(line, "    ") for line in rest)
+    if wrapper == "continuation":
+        return "A paragraph line\n" + image
+    if wrapper == "note-title":
+        return ".. note:: A title\n" + _nest(image, "   ")
     return image
 
 

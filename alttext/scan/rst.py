@@ -25,10 +25,13 @@ _DIRECTIVE = re.compile(rf"[ \t]+({_NAME}) ?::(?=[ \t]|$)")
 _SUBSTITUTION = re.compile(
     rf"[ \t]+\|(?![ \t])[^|]*(?<![ \t])\|[ \t]+({_NAME}) ?::(?=[ \t]|$)"
 )
-_NOT_COMMENT = re.compile(r"[ \t]+(?:\[|_)")  # footnotes, citations, hyperlink targets
+_FOOTNOTE = re.compile(r"[ \t]+\[")  # footnotes and citations: their bodies are rST
+_TARGET = re.compile(r"[ \t]+_")  # hyperlink targets: their bodies are URLs
 _FIELD_MARKER = re.compile(r":(?![: ])(?:[^:\\]|\\.|:(?![ `]|$))*(?<! ):(?: +|$)")
-_LIST_MARKER = re.compile(
-    r"(?:[-*+\u2022\u2023\u2043]|\(?(?:\d+|#|[a-zA-Z]|[ivxlcdmIVXLCDM]+)[.)])[ \t]+(?=\S)"
+_ENUMERATOR = r"\(?(?:\d+|#|[a-zA-Z]|[ivxlcdmIVXLCDM]+)[.)]"
+# The markers of a list item line, nested ones included (`* - text`).
+_ITEM_MARKERS = re.compile(
+    rf"[ \t]*(?:(?:[-*+\u2022\u2023\u2043]|{_ENUMERATOR})[ \t]+)+(?=\S)"
 )
 # A quoted literal block: unindented lines starting with the same ASCII punctuation.
 _QUOTE = re.compile(r"[!-/:-@\[-`{-~]")
@@ -89,12 +92,8 @@ def _split_lines(text: str) -> tuple[list[str], list[int]]:
         starts = [0] + [match.end() for match in _LINE_END.finditer(text)]
     else:  # the common case, all in C
         lines = text.split("\n")
-        starts = [
-            0,
-            *map(
-                operator.add, itertools.accumulate(map(len, lines)), itertools.count(1)
-            ),
-        ]
+        lengths = itertools.accumulate(map(len, lines))
+        starts = [0, *map(operator.add, lengths, itertools.count(1))]
     if lines[-1] == "":  # the text ends with a line end: no line after it
         lines.pop()
     return lines, starts[: len(lines)]
@@ -104,17 +103,15 @@ def _leading(line: str) -> str:
     return line[: len(line) - len(line.lstrip(_BLANKS))]
 
 
+def _column(prefix: str) -> int:
+    """The column after `prefix`, tabs expanded to 8 as docutils does."""
+    if "\t" not in prefix and "\v" not in prefix and "\f" not in prefix:
+        return len(prefix)
+    return len(prefix.replace("\v", " ").replace("\f", " ").expandtabs(8))
+
+
 def _indent(line: str) -> int:
-    lead = _leading(line)
-    if lead.isascii() and " " * len(lead) == lead:
-        return len(lead)
-    return len(lead.replace("\v", " ").replace("\f", " ").expandtabs(8))
-
-
-def _text_indent(line: str) -> int:
-    """Column where a paragraph's text starts: after a list marker if there is one."""
-    marker = _LIST_MARKER.match(line, len(_leading(line)))
-    return len(line[: marker.end()].expandtabs(8)) if marker else _indent(line)
+    return _column(_leading(line))
 
 
 def _ends_literal(stripped: str) -> bool:
@@ -124,6 +121,19 @@ def _ends_literal(stripped: str) -> bool:
     )
 
 
+class _Explicit:
+    """What an explicit markup block tells the line loop."""
+
+    def __init__(
+        self, next_line: int, skip_deeper_than: int = -1, text_follows: bool = False
+    ) -> None:
+        self.next_line = next_line
+        self.skip_deeper_than = skip_deeper_than  # -1: read the body; else skip it
+        self.text_follows = (
+            text_follows  # the first line's text goes on in the lines below
+        )
+
+
 class _Scanner:
     def __init__(self, text: str) -> None:
         self.text = text
@@ -131,9 +141,6 @@ class _Scanner:
         first_end = _LINE_END.search(text)
         self.default_newline = first_end.group() if first_end else "\n"
         self.refs: list[ImageRef] = []
-
-    def line(self, index: int) -> str:
-        return self.lines[index]
 
     def blank(self, index: int) -> bool:
         return not self.lines[index].strip()
@@ -146,7 +153,7 @@ class _Scanner:
 
     def run(self) -> list[ImageRef]:
         index, skip_deeper_than, literal_after = 0, -1, -1
-        paragraph_indent, previous_blank = -1, True
+        paragraph_indent, item_paragraph, previous_blank = -1, False, True
         lines = self.lines
         while index < len(lines):
             line = lines[index]
@@ -168,14 +175,30 @@ class _Scanner:
                     index, literal_after = self.quoted_literal_end(index, indent), -1
                     continue
             literal_after = -1
-            if stripped.startswith("..") and (
-                explicit := _EXPLICIT.match(line, len(line) - len(line.lstrip(_BLANKS)))
-            ):
-                index, skip_deeper_than = self.explicit(index, explicit.end(), indent)
-                paragraph_indent, previous_blank = -1, False
-                continue
-            if previous_blank or indent != paragraph_indent:
-                paragraph_indent = _text_indent(line)
+            # A line that goes on with a paragraph is text, whatever it starts with;
+            # only a new list item after an item's line starts something new.
+            continues = not previous_blank and indent == paragraph_indent
+            items = (
+                _ITEM_MARKERS.match(line) if item_paragraph or not continues else None
+            )
+            if not continues or items:
+                dots = items.end() if items else len(line) - len(line.lstrip(_BLANKS))
+                explicit = (
+                    _EXPLICIT.match(line, dots) if line.startswith("..", dots) else None
+                )
+                if explicit:
+                    found = self.explicit(index, dots, explicit.end())
+                    index, skip_deeper_than = found.next_line, found.skip_deeper_than
+                    paragraph_indent, item_paragraph, previous_blank = -1, False, False
+                    if (
+                        found.text_follows
+                        and index < len(lines)
+                        and not self.blank(index)
+                    ):
+                        paragraph_indent = _indent(lines[index])
+                    continue
+                paragraph_indent = _column(line[:dots]) if items else indent
+                item_paragraph = items is not None
             if _ends_literal(stripped):
                 literal_after = paragraph_indent
             previous_blank = False
@@ -184,18 +207,19 @@ class _Scanner:
 
     def quoted_literal_end(self, index: int, indent: int) -> int:
         """The first line after the quoted literal block that starts at `index`."""
-        line = self.line(index)
-        quote = line[len(_leading(line))]
+        quote = self.lines[index].strip()[0]
         while index < len(self.lines) and not self.blank(index):
-            line = self.line(index)
+            line = self.lines[index]
             if _indent(line) != indent or not line.lstrip(_BLANKS).startswith(quote):
                 break
             index += 1
         return index
 
-    def explicit(self, index: int, after_dots: int, column: int) -> tuple[int, int]:
-        """Handle the explicit markup block at `index`: (next line to read, skip-deeper-than column)."""
-        line = self.line(index)
+    def explicit(self, index: int, dots: int, after_dots: int) -> _Explicit:
+        """Handle the explicit markup block whose `..` is at `dots` on line `index`."""
+        line = self.lines[index]
+        column = _column(line[:dots])
+        text_follows = bool(line[after_dots:].strip())
         directive = _DIRECTIVE.match(line, after_dots)
         substitution = None if directive else _SUBSTITUTION.match(line, after_dots)
         found = directive or substitution
@@ -203,25 +227,27 @@ class _Scanner:
             name = found.group(1).lower()
             if name in _IMAGE_KINDS:
                 kind = _IMAGE_KINDS[name] if directive else "rst-substitution"
-                return self.image(index, found.end(), column, kind), -1
-            return index + 1, (column if directive and name in _OPAQUE else -1)
-        if _NOT_COMMENT.match(line, after_dots):
-            return index + 1, -1
-        if not line[after_dots:].strip() and (
-            index + 1 >= len(self.lines) or self.blank(index + 1)
-        ):
+                return _Explicit(self.image(index, dots, found.end(), kind))
+            opaque = directive is not None and name in _OPAQUE
+            follows = bool(line[found.end() :].strip())
+            return _Explicit(index + 1, column if opaque else -1, follows)
+        if _FOOTNOTE.match(line, after_dots):
+            return _Explicit(index + 1, -1, text_follows)
+        if not text_follows and (index + 1 >= len(self.lines) or self.blank(index + 1)):
             # an empty comment: the indented block after it is a block quote
-            return index + 1, -1
-        return index + 1, column  # a comment: its whole indented body is comment text
+            return _Explicit(index + 1)
+        # a comment or a hyperlink target: its indented body is not rST
+        return _Explicit(index + 1, column)
 
-    def image(self, index: int, after_marker: int, column: int, kind: str) -> int:
+    def image(self, index: int, dots: int, after_marker: int, kind: str) -> int:
         """Record the image directive at `index`; return the line after its argument and options."""
+        column = _column(self.lines[index][:dots])
         body_end = self.body_end(index, column)
         block = [index]  # arguments and options: up to the first blank line of the body
         while block[-1] + 1 < body_end and not self.blank(block[-1] + 1):
             block.append(block[-1] + 1)
-        texts = [self.line(index)[after_marker:]] + [
-            self.line(i).strip() for i in block[1:]
+        texts = [self.lines[index][after_marker:]] + [
+            self.lines[i].strip() for i in block[1:]
         ]
         first_option = next(
             (n for n, part in enumerate(texts) if n > 0 and _FIELD_MARKER.match(part)),
@@ -229,66 +255,77 @@ class _Scanner:
         )
         src = "".join("".join(texts[:first_option]).split())
         if src:
+            option_lines = block[first_option:]
+            alt = self.alt_option(option_lines)
+            end, newline = self.line_end(block[-1])
+            slot = AltSlot(
+                start=end,
+                end=end,
+                form="rst-option",
+                indent=self.option_indent(index, dots, option_lines, body_end),
+                newline=newline or self.default_newline,
+            )
             self.refs.append(
-                self.image_ref(
-                    index, block, first_option, texts, src, kind, column, body_end
+                ImageRef(
+                    start=self.starts[index] + dots,
+                    end=end,
+                    src=src,
+                    kind=kind,
+                    alt=alt,
+                    rule=RULE if alt is None else None,
+                    slot=slot,
+                    caption=self.caption(block[-1] + 1, body_end)
+                    if kind == "rst-figure"
+                    else None,
                 )
             )
         return block[-1] + 1
-
-    def image_ref(
-        self,
-        index: int,
-        block: list[int],
-        first_option: int,
-        texts: list[str],
-        src: str,
-        kind: str,
-        column: int,
-        body_end: int,
-    ) -> ImageRef:
-        option_lines = block[first_option:]
-        alt = _alt_option(self, option_lines)
-        end, newline = self.line_end(block[-1])
-        slot = AltSlot(
-            start=end,
-            end=end,
-            form="rst-option",
-            indent=self.option_indent(index, option_lines, body_end),
-            newline=newline or self.default_newline,
-        )
-        return ImageRef(
-            start=self.starts[index] + len(_leading(self.line(index))),
-            end=end,
-            src=src,
-            kind=kind,
-            alt=alt,
-            rule=RULE if alt is None else None,
-            slot=slot,
-            caption=self.caption(block[-1] + 1, body_end)
-            if kind == "rst-figure"
-            else None,
-        )
 
     def body_end(self, index: int, column: int) -> int:
         """The first line after the explicit markup block that starts at `index`."""
         end = index + 1
         while end < len(self.lines) and (
-            self.blank(end) or _indent(self.line(end)) > column
+            self.blank(end) or _indent(self.lines[end]) > column
         ):
             end += 1
         while end > index + 1 and self.blank(end - 1):
             end -= 1
         return end
 
-    def option_indent(self, index: int, option_lines: list[int], body_end: int) -> str:
-        """Indentation for a new option: an existing option's, the body's, or three spaces."""
+    def option_indent(
+        self, index: int, dots: int, option_lines: list[int], body_end: int
+    ) -> str:
+        """Indentation for a new option: an existing option's, the body's, or three columns in."""
         if option_lines:
-            return _leading(self.line(option_lines[0]))
+            return _leading(self.lines[option_lines[0]])
         for body_line in range(index + 1, body_end):
             if not self.blank(body_line):
-                return _leading(self.line(body_line))
-        return _leading(self.line(index)) + "   "
+                return _leading(self.lines[body_line])
+        line = self.lines[index]
+        if dots == len(_leading(line)):
+            return line[:dots] + "   "
+        return " " * (_column(line[:dots]) + 3)  # after list markers
+
+    def alt_option(self, option_lines: list[int]) -> str | None:
+        """The `:alt:` value (lines joined as docutils joins them), or None when there is none."""
+        if not option_lines:
+            return None
+        option_indent = _indent(self.lines[option_lines[0]])
+        value: list[str] | None = None
+        for number in option_lines:
+            line = self.lines[number]
+            stripped = line.strip()
+            marker = _FIELD_MARKER.match(stripped)
+            if marker and _indent(line) <= option_indent:
+                if value is not None:
+                    break  # the next option ends the alt value
+                if marker.group().strip().lower() == ":alt:":
+                    value = [stripped[marker.end() :].strip()]
+            elif value is not None:
+                value.append(stripped)
+        if value is None:
+            return None
+        return "\n".join(part for part in value if part)
 
     def caption(self, index: int, body_end: int) -> str | None:
         """A figure's caption: the first paragraph of its content, unless that is a comment."""
@@ -296,30 +333,8 @@ class _Scanner:
             index += 1
         paragraph = []
         while index < body_end and not self.blank(index):
-            paragraph.append(self.line(index).strip())
+            paragraph.append(self.lines[index].strip())
             index += 1
         if not paragraph or _EXPLICIT.match(paragraph[0]):
             return None
         return " ".join(paragraph)
-
-
-def _alt_option(scanner: _Scanner, option_lines: list[int]) -> str | None:
-    """The `:alt:` value (lines joined as docutils joins them), or None when there is none."""
-    if not option_lines:
-        return None
-    option_indent = _indent(scanner.line(option_lines[0]))
-    value: list[str] | None = None
-    for number in option_lines:
-        line = scanner.line(number)
-        stripped = line.strip()
-        marker = _FIELD_MARKER.match(stripped)
-        if _indent(line) <= option_indent and marker:
-            if value is not None:
-                break  # the next option ends the alt value
-            if marker.group().strip().lower() == ":alt:":
-                value = [stripped[marker.end() :].strip()]
-        elif value is not None:
-            value.append(stripped)
-    if value is None:
-        return None
-    return "\n".join(part for part in value if part)
