@@ -49,12 +49,12 @@ def run(args: argparse.Namespace) -> int:
     log = pipeline.Log()
     resolver = Resolver(project_root=args.root, site_root=site_root, fetch_remote=args.fetch_remote)
     proposals = plan_entries(entries, resolver, log)
-    images = sum(len(p.changes) for p in proposals)
     if args.diff:
         pipeline.write_diff(proposals, sys.stdout.buffer)
     else:
         pipeline.describe(proposals, log)
-    files = len(proposals) if args.diff or args.dry_run else pipeline.write_all(proposals, log)
+    done = proposals if args.diff or args.dry_run else pipeline.write_all(proposals, log)
+    images, files = sum(len(p.changes) for p in done), len(done)
     verb = "Would write" if args.diff or args.dry_run else "Wrote"
     log.note(f"{verb} alt text for {images} image{'s' * (images != 1)} in {files} file{'s' * (files != 1)}."
              + (f" {log.errors} entr{'ies' if log.errors != 1 else 'y'} refused or failed." if log.errors else ""))

@@ -58,14 +58,12 @@ def run(args: argparse.Namespace) -> int:
     proposals = pipeline.rewrites(collected, log)
     if args.review:
         _write_review(args.review, collected, log)
-    images = pipeline.describe(proposals, log) if not args.diff else sum(len(p.changes) for p in proposals)
     if args.diff:
         pipeline.write_diff(proposals, sys.stdout.buffer)
-        changed = len(proposals)
-    elif args.dry_run:
-        changed = len(proposals)
     else:
-        changed = pipeline.write_all(proposals, log)
+        pipeline.describe(proposals, log)
+    done = proposals if args.diff or args.dry_run else pipeline.write_all(proposals, log)
+    images, changed = sum(len(p.changes) for p in done), len(done)
     _summary(log, images, changed, would=args.diff or args.dry_run)
     if log.errors:
         return 2

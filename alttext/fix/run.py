@@ -177,16 +177,19 @@ def rewrites(collected: Collected, log: Log) -> list[Rewrite]:
     return result
 
 
-def write_all(proposals: Iterable[Rewrite], log: Log) -> int:
-    """Write each proven rewrite atomically; a file changed since it was read is skipped."""
+def write_all(proposals: Iterable[Rewrite], log: Log) -> list[Rewrite]:
+    """Write each proven rewrite atomically; a file changed since it was read is skipped.
+
+    Returns the rewrites that were written.
+    """
     from alttext.fix.atomic import FileChangedError, write_atomic
 
-    written = 0
+    written = []
     for proposal in proposals:
         path = proposal.plan.path
         try:
             write_atomic(path, proposal.data, expected=proposal.plan.document.raw)
-            written += 1
+            written.append(proposal)
         except FileChangedError as error:
             log.error(f"{error}")
         except OSError as error:
