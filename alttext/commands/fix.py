@@ -57,7 +57,7 @@ def run(args: argparse.Namespace) -> int:
     pipeline.caption(collected, settings, log)
     proposals = pipeline.rewrites(collected, log)
     if args.review:
-        _write_review(args.review, collected, log)
+        write_review_page(args.review, collected, log)
     if args.diff:
         pipeline.write_diff(proposals, sys.stdout.buffer)
     else:
@@ -70,7 +70,7 @@ def run(args: argparse.Namespace) -> int:
     return 1 if proposals else 0
 
 
-def _write_review(path: str, collected: Any, log: Any) -> None:
+def write_review_page(path: str, collected: Any, log: Any) -> None:
     from alttext.fix.review import write_review
 
     try:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from typing import Any
 
 EPILOG = """\
 Each entry has the document, line, column, source, image SHA-256, document SHA-256,
@@ -47,22 +48,26 @@ def run(args: argparse.Namespace) -> int:
     base = os.path.dirname(os.path.abspath(args.output)) if args.output != "-" else os.getcwd()
     documents = {plan.path: plan.document.raw for plan in collected.plans}
     text = proposals.dumps(proposals.build(collected.targets, documents, base))
+    written = args.output != "-" and _write(args.output, text, log)
     if args.output == "-":
         sys.stdout.write(text)
-    else:
-        _write(args.output, text, log)
     if args.review:
-        from alttext.commands.fix import _write_review
+        from alttext.commands.fix import write_review_page
 
-        _write_review(args.review, collected, log)
+        write_review_page(args.review, collected, log)
     count = len(collected.targets)
-    log.note(f"{count} image{'s' * (count != 1)} without alt text" + (f"; proposals in {args.output}" if args.output != "-" else ""))
+    log.note(f"{count} image{'s' * (count != 1)} without alt text" + (f"; proposals in {args.output}" if written else ""))
     if log.errors:
         return 2
     return 1 if count else 0
 
 
-def _write(path: str, text: str, log: object) -> None:
+def _write(path: str, text: str, log: Any) -> bool:
     from alttext.fix.atomic import write_atomic
 
-    write_atomic(path, text.encode("utf-8"))
+    try:
+        write_atomic(path, text.encode("utf-8"))
+    except OSError as error:
+        log.error(f"{path}: error: cannot write the proposals: {error.strerror or error}")
+        return False
+    return True
