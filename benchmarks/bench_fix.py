@@ -63,9 +63,9 @@ class TimedCaptioner:
     """Wraps the real captioner and adds up the time spent inside it (model load included)."""
 
     def __init__(self, options: dict[str, object]) -> None:
+        started = time.perf_counter()
         from alttext.caption.captioner import Captioner
 
-        started = time.perf_counter()
         self.inner = Captioner(**options)  # type: ignore[arg-type]
         self.seconds = time.perf_counter() - started
         self.images = 0
