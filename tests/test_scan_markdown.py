@@ -38,6 +38,11 @@ def assert_consistent(text: str, ref: ImageRef) -> None:
         )  # the slot opens right after `![`
         assert text[ref.slot.end] == "]"
         assert text[ref.end - 1] in ")]"
+    elif ref.kind.startswith("rst"):
+        assert text[ref.start : ref.start + 3] == ".. "
+    elif ref.kind.startswith("myst"):
+        assert text[ref.start : ref.start + 3] in ("```", "~~~")
+        assert ref.end == len(text) or text[ref.end] in "\r\n"
     else:
         assert text[ref.start] == "<"
         assert text[ref.end - 1] == ">"
@@ -241,6 +246,11 @@ CASES = [
         [(4, 1, "![](y.png)", "y.png", MISSING)],
         id="rule-not-front-matter",
     ),
+    pytest.param(
+        "---\rt: ![](x.png)\n---\n![](y.png)",
+        [(4, 1, "![](y.png)", "y.png", MISSING)],
+        id="front-matter-mixed-line-ends",
+    ),
     pytest.param("<!-- ![](x.png) -->", [], id="html-comment"),
     pytest.param("a <!-- ![](x.png) --> b", [], id="inline-html-comment"),
     pytest.param("<div>\n![](x.png)\n</div>", [], id="inside-html-block"),
@@ -392,6 +402,112 @@ def test_raw_html_images(
     text: str, expected: list[tuple[int, int, str, str, str | None]]
 ) -> None:
     assert describe(text) == expected
+
+
+MYST = "ALT201"
+MYST_CASES = [
+    pytest.param(
+        "```{image} a.png\n```",
+        [(1, 1, "```{image} a.png", "a.png", MYST)],
+        id="myst-image",
+    ),
+    pytest.param(
+        "```{image} a.png\n:alt: A\n:width: 3\n```",
+        [(1, 1, "```{image} a.png\n:alt: A\n:width: 3", "a.png", None)],
+        id="myst-image-with-alt",
+    ),
+    pytest.param(
+        "```{figure} f.png\n:width: 3\n\nCaption\n```",
+        [(1, 1, "```{figure} f.png\n:width: 3", "f.png", MYST)],
+        id="myst-figure",
+    ),
+    pytest.param(
+        "~~~{image} t.png\n~~~",
+        [(1, 1, "~~~{image} t.png", "t.png", MYST)],
+        id="myst-tilde-fence",
+    ),
+    pytest.param(
+        "- ```{image} l.png\n  :width: 3\n  ```",
+        [(1, 3, "```{image} l.png\n  :width: 3", "l.png", MYST)],
+        id="myst-in-list",
+    ),
+    pytest.param(
+        "> ```{image} q.png\n> ```",
+        [(1, 3, "```{image} q.png", "q.png", MYST)],
+        id="myst-in-quote",
+    ),
+    pytest.param(
+        "```{figure} y.png\n---\nalt: Y\n---\n```",
+        [(1, 1, "```{figure} y.png\n---\nalt: Y\n---", "y.png", None)],
+        id="myst-yaml-options",
+    ),
+    pytest.param(
+        "```{image} a.png\r\n```\r\n",
+        [(1, 1, "```{image} a.png", "a.png", MYST)],
+        id="myst-crlf",
+    ),
+    pytest.param(
+        "```{note}\n![](n.png)\n```",
+        [(2, 1, "![](n.png)", "n.png", MISSING)],
+        id="markdown-in-myst-note",
+    ),
+    pytest.param(
+        "- ````{note}\n  ```{image} i.png\n  ```\n  ````",
+        [(2, 3, "```{image} i.png", "i.png", MYST)],
+        id="myst-image-in-myst-note-in-list",
+    ),
+    pytest.param(
+        "> ```{eval-rst}\n> .. figure:: r.png\n>\n>    Caption\n> ```",
+        [(2, 3, ".. figure:: r.png", "r.png", MYST)],
+        id="rst-in-eval-rst",
+    ),
+    pytest.param("```{code-block} md\n![](n.png)\n```", [], id="myst-code-block"),
+    pytest.param("```{image}\n```", [], id="myst-image-without-path"),
+    pytest.param("````\n```{image} a.png\n```\n````", [], id="myst-inside-code"),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), MYST_CASES)
+def test_myst_directives(
+    text: str, expected: list[tuple[int, int, str, str, str | None]]
+) -> None:
+    assert describe(text) == expected
+
+
+def _myst_parser_images(text: str) -> list[tuple[str, str | None]]:
+    """(uri, alt) of every image node myst-parser builds."""
+    import docutils.core
+    import docutils.nodes
+    from myst_parser.parsers.docutils_ import Parser
+
+    overrides = {"report_level": 5, "halt_level": 5, "warning_stream": False}
+    document = docutils.core.publish_doctree(
+        text, parser=Parser(), settings_overrides=overrides
+    )
+    return [
+        (node["uri"], node.get("alt"))
+        for node in document.findall(docutils.nodes.image)
+    ]
+
+
+@pytest.mark.parametrize(("text", "expected"), MYST_CASES)
+def test_myst_parser_agrees_and_takes_the_inserted_alt(
+    text: str, expected: list[tuple[int, int, str, str, str | None]]
+) -> None:
+    refs = find_images(text)
+    assert [(ref.src, ref.alt) for ref in refs] == _myst_parser_images(text)
+    patched = text
+    for ref in reversed(refs):
+        if ref.rule is not None and ref.slot is not None:
+            new = (
+                "New"
+                if ref.slot.form == "markdown"
+                else f"{ref.slot.newline}{ref.slot.indent}:alt: New"
+            )
+            patched = patched[: ref.slot.start] + new + patched[ref.slot.end :]
+    assert _myst_parser_images(patched) == [
+        (ref.src, "New" if ref.rule else ref.alt) for ref in refs
+    ]
 
 
 def test_alt_slot_and_caption() -> None:

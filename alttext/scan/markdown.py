@@ -17,6 +17,12 @@ from typing import TYPE_CHECKING, Any
 from alttext.scan.base import AltSlot, ImageRef
 from alttext.scan.markdown_chunks import HTML_HINT as _HTML_HINT
 from alttext.scan.markdown_chunks import keep_image_chunks
+from alttext.scan.markdown_myst import (
+    MYST_HINT,
+    OPAQUE_DIRECTIVES,
+    myst_directive_name,
+    myst_image,
+)
 from alttext.scan.markdown_positions import (
     OffsetMap,
     PieceMap,
@@ -36,7 +42,7 @@ _FRONT_MATTER = re.compile(
     r"\A(?:---[ \t]*(?:\r\n?|\n)(?:[^\r\n]*(?:\r\n?|\n))*?---"
     r"|\+\+\+[ \t]*(?:\r\n?|\n)(?:[^\r\n]*(?:\r\n?|\n))*?(?:\+\+\+|\.\.\.))[ \t]*(?=[\r\n]|\Z)"
 )
-_NOT_LINE_END = re.compile(r"[^\r\n]+")
+_LINE_END = re.compile(r"\r\n|\r|\n")
 _CELL_OPENERS = frozenset({"th_open", "td_open"})
 
 _parser: MarkdownIt | None = None
@@ -44,7 +50,7 @@ _parser: MarkdownIt | None = None
 
 def find_images(text: str) -> list[ImageRef]:
     """Every image of a Markdown document, in document order."""
-    if "![" not in text and not ("<" in text and _HTML_HINT.search(text)):
+    if not _may_hold_image(text):
         return []
     md = _markdown_it()
     env: dict[str, Any] = {}
@@ -52,16 +58,27 @@ def find_images(text: str) -> list[ImageRef]:
     scan = _Scan(text, md, env)
     refs: list[ImageRef] = []
     for index, token in enumerate(tokens):
-        if token.type == "inline" and _may_hold_image(token.content):
+        if token.type == "inline" and _may_hold_inline_image(token.content):
             in_cell = index > 0 and tokens[index - 1].type in _CELL_OPENERS
             refs += scan.inline(token, in_cell)
         elif token.type == "html_block" and _HTML_HINT.search(token.content):
             refs += scan.html_block(token)
+        elif token.type == "fence" and "{" in token.info:
+            refs += scan.myst_fence(token)
     refs.sort(key=lambda ref: ref.start)
     return refs
 
 
-def _may_hold_image(content: str) -> bool:
+def _may_hold_image(text: str) -> bool:
+    """Whether a document has anything that may be an image (most documents have not)."""
+    return (
+        "![" in text
+        or ("<" in text and _HTML_HINT.search(text) is not None)
+        or ("{" in text and MYST_HINT.search(text) is not None)
+    )
+
+
+def _may_hold_inline_image(content: str) -> bool:
     return "![" in content or (
         "<" in content and _HTML_HINT.search(content) is not None
     )
@@ -77,7 +94,8 @@ def _mask_front_matter(text: str) -> str:
     match = _FRONT_MATTER.match(text)
     if match is None:
         return text
-    return _NOT_LINE_END.sub("", match.group()) + text[match.end() :]
+    # one LF per line end: "\r" then "\n" of two lines must not become one "\r\n"
+    return "\n" * len(_LINE_END.findall(match.group())) + text[match.end() :]
 
 
 def _markdown_it() -> MarkdownIt:
@@ -149,6 +167,38 @@ class _Scan:
         if has_html:
             refs += _inline_html(children, content_map)
         return refs
+
+    def myst_fence(self, token: Token) -> list[ImageRef]:
+        """An image or figure fence, or the images inside another MyST directive's body."""
+        ref = myst_image(token, self._text, self.lines)
+        if ref is not None:
+            return [ref]
+        name = myst_directive_name(token.info)
+        if name is None or name in OPAQUE_DIRECTIVES or token.map is None:
+            return []
+        if name == "eval-rst":
+            from alttext.scan.rst import find_images as find_rst_images
+
+            inner = find_rst_images(token.content)
+        else:
+            inner = find_images(token.content)
+        if not inner:
+            return []
+        content_map = block_map(token.content, token.map[0] + 1, self.lines)
+        return [self._nested(ref, token, content_map) for ref in inner]
+
+    def _nested(self, ref: ImageRef, token: Token, content_map: OffsetMap) -> ImageRef:
+        """A directive body's image, moved to the source; a new option line gets the body's prefix."""
+        moved = _shift(ref, content_map.source)
+        if moved.slot is None or moved.slot.form != "rst-option" or token.map is None:
+            return moved
+        line_number = token.content.count("\n", 0, ref.slot.start if ref.slot else 0)
+        content_line = token.content.split("\n")[line_number]
+        _, source_line = self.lines.line(token.map[0] + 1 + line_number)
+        prefix = source_line[: len(source_line) - len(content_line)]
+        return replace(
+            moved, slot=replace(moved.slot, indent=prefix + moved.slot.indent)
+        )
 
     def html_block(self, token: Token) -> list[ImageRef]:
         content_map = block_map(

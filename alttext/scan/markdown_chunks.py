@@ -21,6 +21,8 @@ from __future__ import annotations
 import bisect
 import re
 
+from alttext.scan.markdown_myst import MYST_HINT
+
 # Raw HTML that may hold an image: an image element, or a tag with a role.
 HTML_HINT = re.compile(
     r"<(?:(?:img|input|area|svg)\b|[a-z][^<]*?\srole\s*=)", re.IGNORECASE
@@ -65,6 +67,8 @@ def keep_image_chunks(text: str) -> str:
     hints = [match.start() for match in _MARKDOWN_HINT.finditer(text)]
     if "<" in text:
         hints += [match.start() for match in HTML_HINT.finditer(text)]
+    if "{" in text:
+        hints += [match.start() for match in MYST_HINT.finditer(text)]
     keep = {bisect.bisect_right(starts, hint) - 1 for hint in hints}
     if len(keep) == len(starts):
         return text
