@@ -1,9 +1,11 @@
 """Markdown scanner: images with an empty description (markdownlint MD045) and raw HTML images.
 
-CommonMark + GFM tables, parsed with markdown-it-py. Only the block structure
-of a document is parsed in full; inline parsing runs on the few blocks whose
-text could hold an image, and documents without `![` or an HTML image hint
-are not parsed at all.
+CommonMark + GFM tables, parsed with markdown-it-py; raw HTML goes through the
+HTML scanner, MyST directive fences through markdown_myst (and `{eval-rst}`
+bodies through the rST scanner). Documents without `![` or another image hint
+are not parsed at all; of the others, only the chunks that can hold an image
+are parsed (markdown_chunks), and inline parsing runs only on the blocks whose
+text can hold one. Offsets come back to the original text via markdown_positions.
 """
 
 from __future__ import annotations
