@@ -266,7 +266,7 @@ def quantize_int8(model: Any) -> Any:
     from torch.ao.quantization import quantize_dynamic
 
     _conv1d_to_linear(model)
-    return quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
+    return quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8, inplace=True)
 
 
 def _conv1d_to_linear(module: Any) -> None:
