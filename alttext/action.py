@@ -279,7 +279,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             os.chdir(workspace)
         return run(inputs, env)
     except InputError as error:
-        print(f"::error title=alttext::{error}")
+        from alttext.output.github import escape_data
+
+        print(f"::error title=alttext::{escape_data(str(error))}")
         return 2
 
 

@@ -47,7 +47,7 @@ class MissingAlt:
 
     @property
     def image_path(self) -> str | None:
-        """Absolute path of a local image, None for a remote one."""
+        """The local image's path relative to the source folder; None for a remote or data: image."""
         return None if "://" in self.uri or self.uri.startswith("data:") else self.uri
 
 

@@ -285,3 +285,11 @@ def test_fix_writes_proposals_and_passes_when_nothing_is_left(
     assert guide == DOCS["docs/guide.md"].replace("![](img/chart.png)", f"![{escape_markdown(captions['chart.png'])}](img/chart.png)")
     assert page == DOCS["docs/page.html"].replace('<img src="img/logo.png">', f'<img alt="{escape_html_attribute(captions["logo.png"])}" src="img/logo.png">')
     assert "alt text written into 2 files; 0 left to fix by hand." in text
+
+
+def test_a_bad_project_config_fails_with_its_message(action: dict, workspace: Path, tmp_path: Path) -> None:
+    (workspace / "pyproject.toml").write_text("[tool.alttext]\nbogus = 1\n", encoding="utf-8")
+    status, stdout, _, outputs, _ = run_action_step(action, workspace, tmp_path, paths="docs")
+    assert status == 2
+    assert stdout.startswith("::error title=alttext::") and "unknown key bogus" in stdout
+    assert outputs == {}
