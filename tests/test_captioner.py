@@ -257,6 +257,33 @@ def test_pil_images_and_bytes(tiny_model_dir: Path, photos: list[Path]) -> None:
     assert from_path == from_bytes == from_pil
 
 
+def test_images_are_decoded_in_the_background(tiny_model_dir: Path, photos: list[Path],
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    import threading
+
+    from alttext.caption import imageio
+
+    threads: list[str] = []
+    real_decode = imageio.decode_image
+
+    def recording_decode(data: bytes, name: str) -> Image.Image:
+        threads.append(threading.current_thread().name)
+        return real_decode(data, name)
+
+    monkeypatch.setattr(imageio, "decode_image", recording_decode)
+    results = Captioner(tiny_model_dir, cache=None, device="cpu", batch_size=2).caption_results(photos)
+    assert all(r.caption is not None for r in results)
+    assert len(threads) == len(photos)
+    assert all(name.startswith("alttext-decode") for name in threads)
+    assert threading.current_thread().name not in threads
+
+
+def test_no_images(tiny_model_dir: Path, tmp_path: Path) -> None:
+    captioner = Captioner(tiny_model_dir, cache=tmp_path / "c.sqlite3", device="cpu")
+    assert captioner.caption_results([]) == [] and captioner.caption([]) == []
+    assert captioner.model_loads == 0
+
+
 def test_progress_callback(tiny_model_dir: Path, photos: list[Path]) -> None:
     calls: list[tuple[int, int]] = []
     captioner = Captioner(tiny_model_dir, cache=None, device="cpu", batch_size=2,

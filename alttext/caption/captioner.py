@@ -297,7 +297,7 @@ def _hash_one(image: Any, name: str) -> tuple[str | None, str | None]:
 
 def _content_hash(image: Any, name: str) -> str:
     """sha256 of the encoded bytes; of mode, size and pixels for an in-memory PIL image."""
-    if hasattr(image, "tobytes") and hasattr(image, "mode") and hasattr(image, "size"):
+    if _is_pil_image(image):
         digest = hashlib.sha256(f"pil:{image.mode}:{image.size[0]}x{image.size[1]}:".encode())
         digest.update(image.tobytes())
         return digest.hexdigest()
@@ -309,19 +309,33 @@ def _content_hash(image: Any, name: str) -> str:
 
 def _prepare(loaded: LoadedModel, works: list[_Work]) -> _Batch:
     """Decode and preprocess one batch (in the background thread); bad images become errors."""
-    from alttext.caption.imageio import load_image
-
     images: list[Image.Image] = []
     ready: list[_Work] = []
     failed: dict[str, CaptionResult] = {}
     for work in works:
         try:
-            images.append(load_image(work.source, work.name))
+            images.append(_decode(work))
             ready.append(work)
         except ImageError as error:
             failed[work.content_hash] = CaptionResult(None, error=str(error), content_hash=work.content_hash)
     pixel_values, ready = _preprocess(loaded, images, ready, failed)
     return _Batch(ready, pixel_values, failed)
+
+
+def _decode(work: _Work) -> Image.Image:
+    """The image as RGB, read again (only its hash was kept) and checked against that hash."""
+    from alttext.caption.imageio import decode_image, load_image
+
+    if _is_pil_image(work.source):
+        return load_image(work.source, work.name)
+    data = read_bytes(work.source, work.name)
+    if hashlib.sha256(data).hexdigest() != work.content_hash:
+        raise ImageError(f"{work.name}: changed while it was being captioned; run again")
+    return decode_image(data, work.name)
+
+
+def _is_pil_image(image: Any) -> bool:
+    return hasattr(image, "tobytes") and hasattr(image, "mode") and hasattr(image, "size")
 
 
 def _preprocess(loaded: LoadedModel, images: list[Image.Image], works: list[_Work],
