@@ -10,7 +10,6 @@ with findings or errors, since most documents have neither.
 
 from __future__ import annotations
 
-import heapq
 import os
 from collections.abc import Sequence
 
@@ -53,6 +52,8 @@ def _sizes(paths: Sequence[str]) -> list[int]:
 
 def balanced_shares(sizes: Sequence[int], count: int) -> list[Share]:
     """Split indexes into `count` shares of about equal total size (largest first, to the lightest share)."""
+    import heapq
+
     loads = [(0, share) for share in range(count)]
     shares: list[Share] = [[] for _ in range(count)]
     for index in sorted(range(len(sizes)), key=lambda i: -sizes[i]):
