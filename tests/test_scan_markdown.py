@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from markdown_it import MarkdownIt
 
 from alttext.scan.base import ImageRef
+from alttext.scan.html import find_images as find_images_in_html
 from alttext.scan.markdown import find_images
 from alttext.textpos import LineIndex
 
@@ -315,6 +316,85 @@ CHUNK_CASES = [
         id="definition-in-other-chunk",
     ),
 ]
+
+
+# Python-Markdown blocks of MkDocs sites: their indented bodies are Markdown, not code.
+MKDOCS_CASES = [
+    pytest.param(
+        "!!! note\n    Text.\n\n    ![](a.png)\n",
+        [(4, 5, "![](a.png)", "a.png", MISSING)],
+        id="admonition-body",
+    ),
+    pytest.param(
+        '??? tip "Title"\n\n    ![](b.png)',
+        [(3, 5, "![](b.png)", "b.png", MISSING)],
+        id="details-body",
+    ),
+    pytest.param(
+        "???+ tip\n\n    ![b](b.png)",
+        [(3, 5, "![b](b.png)", "b.png", None)],
+        id="open-details-body",
+    ),
+    pytest.param(
+        '=== "One"\n\n    ![](t.png)\n\n=== "Two"\n\n    ```md\n    ![](code.png)\n    ```\n',
+        [(3, 5, "![](t.png)", "t.png", MISSING)],
+        id="content-tabs",
+    ),
+    pytest.param(
+        "!!! note\n\n    !!! tip\n\n        ![](n.png)\n",
+        [(5, 9, "![](n.png)", "n.png", MISSING)],
+        id="nested-admonitions",
+    ),
+    pytest.param(
+        "- item\n\n    !!! note\n\n        ![](l.png)\n",
+        [(5, 9, "![](l.png)", "l.png", MISSING)],
+        id="admonition-in-list",
+    ),
+    pytest.param(
+        "!!! note\n\n    ![](a.png)\n\nAfter.\n\n    ![](code.png)\n",
+        [(3, 5, "![](a.png)", "a.png", MISSING)],
+        id="body-ends-at-outdent",
+    ),
+    pytest.param(
+        "    !!! note\n\n        ![](code.png)\n", [], id="admonition-in-indented-code"
+    ),
+    pytest.param(
+        "```\n!!! note\n\n    ![](code.png)\n```\n", [], id="admonition-in-fence"
+    ),
+    pytest.param("=== Results ===\n\n    ![](code.png)\n", [], id="not-a-tab"),
+    pytest.param(
+        '!!! warning "Careful"\n    | a |\n    |---|\n    | ![](t.png) |\n',
+        [(4, 7, "![](t.png)", "t.png", MISSING)],
+        id="table-in-admonition",
+    ),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), MKDOCS_CASES)
+def test_mkdocs_blocks(
+    text: str, expected: list[tuple[int, int, str, str, str | None]]
+) -> None:
+    assert describe(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [case for case in MKDOCS_CASES if not case.values[0].startswith(("===", "???"))],
+)
+def test_python_markdown_renders_the_same_images(
+    text: str, expected: list[tuple[int, int, str, str, str | None]]
+) -> None:
+    """What MkDocs' own Markdown renders (admonition and table extensions) has the same images.
+
+    Details (`???`) and tabs (`===`) come from pymdown-extensions, which is not installed here.
+    """
+    import markdown
+
+    rendered = markdown.markdown(
+        text, extensions=["admonition", "tables", "fenced_code"]
+    )
+    html_images = [(ref.src, ref.alt) for ref in find_images_in_html(rendered)]
+    assert [(ref.src, ref.alt or "") for ref in find_images(text)] == html_images
 
 
 @pytest.mark.parametrize(("text", "expected"), CHUNK_CASES)

@@ -2,7 +2,8 @@
 
 CommonMark + GFM tables, parsed with markdown-it-py; raw HTML goes through the
 HTML scanner, MyST directive fences through markdown_myst (and `{eval-rst}`
-bodies through the rST scanner). Documents without `![` or another image hint
+bodies through the rST scanner); the indented bodies of MkDocs admonitions and
+tabs are read as Markdown (markdown_blocks). Documents without `![` or another image hint
 are not parsed at all; of the others, only the chunks that can hold an image
 are parsed (markdown_chunks), and inline parsing runs only on the blocks whose
 text can hold one. Offsets come back to the original text via markdown_positions.
@@ -17,6 +18,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from alttext.scan.base import AltSlot, ImageRef
+from alttext.scan.markdown_blocks import open_extension_blocks
 from alttext.scan.markdown_chunks import HTML_HINT as _HTML_HINT
 from alttext.scan.markdown_chunks import keep_image_chunks
 from alttext.scan.markdown_myst import (
@@ -56,7 +58,8 @@ def find_images(text: str) -> list[ImageRef]:
         return []
     md = _markdown_it()
     env: dict[str, Any] = {}
-    tokens = md.parse(keep_image_chunks(_normalize(_mask_front_matter(text))), env)
+    source = open_extension_blocks(_normalize(_mask_front_matter(text)))
+    tokens = md.parse(keep_image_chunks(source), env)
     scan = _Scan(text, md, env)
     refs: list[ImageRef] = []
     for index, token in enumerate(tokens):
