@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -50,6 +51,7 @@ def assert_consistent(text: str, ref: ImageRef) -> None:
 
 
 MISSING = "ALT101"
+_MKDOCS_MARKER = re.compile(r"^ *(?:!!!|\?\?\?|===)", re.MULTILINE)
 
 CASES = [
     pytest.param(
@@ -717,12 +719,11 @@ def _rendered_descriptions(text: str) -> list[str]:
 def _check_positions(text: str) -> None:
     refs = find_images(text)
     md = MarkdownIt("commonmark").enable("table")
-    # markdown-it knows no front matter, and sees MyST directive bodies as code
-    if (
-        not text.startswith(("---", "+++"))
-        and "```{" not in text
-        and "~~~{" not in text
-    ):
+    # markdown-it knows no front matter, and sees MyST directive and MkDocs admonition bodies as code
+    plain = (
+        "```{" not in text and "~~~{" not in text and not _MKDOCS_MARKER.search(text)
+    )
+    if not text.startswith(("---", "+++")) and plain:
         assert [
             ref.alt for ref in refs if ref.kind.startswith("markdown")
         ] == _rendered_descriptions(text)
@@ -772,6 +773,9 @@ _BLOCKS = [
     "# Title",
     "    ![](indented.png)",
     "text <span>",
+    "!!! note",
+    "    ![](in-admonition.png)",
+    '=== "Tab"',
 ]
 _SEPARATORS = st.sampled_from(["\n", "\n\n", "\n\n\n"])
 
