@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import itertools
 import json
+import random
 import re
 from pathlib import Path
 
@@ -390,6 +392,84 @@ def test_many_unclosed_elements_stay_fast() -> None:
     images = find_images(html)
     assert len(images) == 20001
     assert images[-1].src == "a.png"
+
+
+# -- against a spec-following parser -----------------------------------------------------------
+# html5lib builds the tree as the HTML standard says; which <img> elements are visible there
+# (not under hidden, aria-hidden="true" or <template>) is the reference for the hidden-content rules.
+
+
+def visible_img_sources_by_html5lib(html: str) -> list[str]:
+    html5lib = pytest.importorskip("html5lib")
+    document = html5lib.parse(html, treebuilder="etree", namespaceHTMLElements=False, scripting=True)
+    found: list[str] = []
+
+    def walk(element: object, hidden: bool) -> None:
+        tag = element.tag if isinstance(element.tag, str) else ""  # type: ignore[attr-defined]
+        hidden = hidden or tag == "template" or element.get("hidden") is not None  # type: ignore[attr-defined]
+        hidden = hidden or (element.get("aria-hidden") or "").strip().lower() == "true"  # type: ignore[attr-defined]
+        if tag == "img" and not hidden:
+            found.append(element.get("src"))  # type: ignore[attr-defined]
+        for child in element:  # type: ignore[attr-defined]
+            walk(child, hidden)
+
+    walk(document, False)
+    return found
+
+
+TREE_CASES = [
+    pytest.param("<ul><li hidden>a</ul><img src=v>", id="end-tag-of-ancestor-closes-li"),
+    pytest.param("<p><span hidden>x</p><img src=v>", id="p-end-closes-inline"),
+    pytest.param("<span hidden><div></span><img src=h>", id="inline-end-tag-ignored-over-div"),
+    pytest.param("<p hidden>x<hr><img src=v>", id="hr-closes-p"),
+    pytest.param("<p><li hidden></p><img src=h>", id="li-closed-p-first"),
+    pytest.param("<li><span hidden><li><img src=v>", id="li-closes-li-through-span"),
+    pytest.param("<dl><dd><span hidden><dd><img src=v></dl>", id="dd-closes-dd-through-span"),
+    pytest.param("<h2><p hidden></h2><img src=v>", id="heading-end-closes-p"),
+    pytest.param("<p><span hidden><dd><img src=v>", id="dd-closes-ancestor-p"),
+    pytest.param("<a href=x><span hidden><a href=y><img src=v>", id="new-a-closes-a"),
+    pytest.param("<b><span hidden></b><img src=v>", id="formatting-end-closes-inline"),
+    pytest.param("<b><div hidden></b><img src=h>", id="formatting-end-keeps-special"),
+    pytest.param("<div hidden></span><img src=h></div><img src=v>", id="stray-end-tag-inside"),
+    pytest.param("<section aria-hidden=true><p>a</section><img src=v>", id="section-end-closes-p"),
+    pytest.param("<div><p hidden>a</div><img src=v>", id="div-end-closes-p"),
+    pytest.param("<table><tr><td hidden><img src=h></td><td><img src=v></td></tr></table>", id="table-cells"),
+]
+
+
+@pytest.mark.parametrize("html", TREE_CASES)
+def test_hidden_subtrees_as_html5lib_builds_them(html: str) -> None:
+    mine = [image.src for image in find_images(html)]
+    assert mine == visible_img_sources_by_html5lib(html)
+    assert "h" not in mine
+
+
+SOUP_PIECES = [
+    "<div>", "</div>", "<p>", "</p>", "<span>", "</span>", "<li>", "<ul>", "</ul>", "<b>", "</b>",
+    "<a href=x>", "</a>", "<div hidden>", "<span hidden>", "<p hidden>", '<section aria-hidden="true">',
+    "</section>", "<li hidden>", "<!--", "-->", "<script>", "</script>", "<style>", "</style>",
+    "<textarea>", "</textarea>", "<title>", "</title>", "<noscript>", "</noscript>", "<xmp>", "</xmp>",
+    "text", " ", "<", ">", "'", '"', "=", "<a title='", '<a title="', "<!", "<?", "</", "<br/>", "<hr>",
+    "<h2>", "</h2>", "<pre>", "</pre>", "<em>", "</em>", "<blockquote>", "</blockquote>", "<dl><dt>", "<dd>",
+]
+
+
+def test_agrees_with_html5lib_on_tag_soup() -> None:
+    """Random misnested markup: the visible images are those a spec parser sees, but for
+    rare adoption-agency cases where the parser moves already-built elements out of a
+    hidden one (a regex tokenizer cannot follow those)."""
+    rng = random.Random(20261123)
+    serial = itertools.count()
+    differ = []
+    for _ in range(3000):
+        pieces = [
+            f'<img src="i{next(serial)}">' if rng.random() < 0.15 else rng.choice(SOUP_PIECES)
+            for _ in range(rng.randint(1, 25))
+        ]
+        html = "".join(pieces)
+        if [image.src for image in find_images(html)] != visible_img_sources_by_html5lib(html):
+            differ.append(html)
+    assert len(differ) <= 3, differ
 
 
 # -- whole documents -------------------------------------------------------------------------

@@ -15,6 +15,7 @@ from alttext.scan.base import AltSlot, ImageRef
 from alttext.scan.html_patterns import ALL_FOREIGN_TAGS, FLAGS, scan, scan_pattern, tags
 from alttext.scan.html_tree import (
     Attribute,
+    DocumentTree,
     element_extent,
     is_self_closing,
     parse_attributes,
@@ -107,6 +108,7 @@ class _Scan:
     figures: list[_Figure] = field(default_factory=list)
     ids: dict[str, tuple[str, int, Attributes]] | None = None
     id_texts: dict[str, str] = field(default_factory=dict)
+    tree: DocumentTree | None = None
 
     def run(self, pattern: re.Pattern[str]) -> list[ImageRef]:
         pos = 0
@@ -131,7 +133,7 @@ class _Scan:
         attrs_start, attrs_end = match.span("attrs")
         attributes = parse_attributes(self.text, attrs_start, attrs_end) if attrs_start < attrs_end else {}
         if name == "template" or _is_hidden(attributes):
-            return element_extent(self.text, pos, name)[1]
+            return element_extent(self.text, pos, name, outer=lambda: self._ancestors(match.start("tag")))[1]
         if name == "figure":
             self.figures.append(_Figure())
         elif name == "figcaption" and self.figures and self.figures[-1].caption is None:
@@ -219,6 +221,12 @@ class _Scan:
         if title is not None and not _is_blank(title.value):
             return title.value
         return None
+
+    def _ancestors(self, offset: int) -> list[str]:
+        """The ancestors of the element at `offset`, for the rare tags that may close one."""
+        if self.tree is None:
+            self.tree = DocumentTree(self.text)
+        return self.tree.ancestors(offset)
 
     def _text_of_id(self, id_: str) -> str:
         if self.ids is None:
