@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Callable
 from html import unescape
-from typing import Callable, NamedTuple
+from typing import NamedTuple
 
 from alttext.scan.html_patterns import ATTRIBUTE, MARKUP, tags
 
@@ -196,13 +197,16 @@ class DocumentTree:
 
     def __init__(self, text: str) -> None:
         self.text = text
+        self._restart()
+
+    def _restart(self) -> None:
         self.pos = 0
         self.open = OpenElements("#document", outer=list)
 
     def ancestors(self, offset: int) -> list[str]:
         """Names of the ancestors of the element whose start tag is at `offset`, outermost first."""
         if offset < self.pos:
-            self.__init__(self.text)  # type: ignore[misc]
+            self._restart()
         for match in tags(self.text, self.pos):
             start = match.start("tag")
             if start > offset:
