@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 from docutils import nodes  # type: ignore[import-untyped]
 
 from alttext import __version__
+from alttext.document import DocumentError, read_document
 from alttext.rules import RULES
 
 if TYPE_CHECKING:
@@ -124,9 +125,38 @@ def find_missing_alt(doctree: nodes.document, docname: str, default_source: str)
         if not needs_alt(node, markdown=markdown):
             continue
         uri = str(node.get("candidates", {}).get("*", node["uri"]))
-        rule = "ALT101" if markdown else "ALT201"
+        # As `alttext check` says: ALT101 for `![](x)`, ALT201 for a directive (a MyST fence too).
+        rule = "ALT101" if markdown and "alt" in node else "ALT201"
         found.setdefault((source, line, uri), MissingAlt(docname, source, line, uri, rule))
     return list(found.values())
+
+
+def exact_markdown_lines(items: list[MissingAlt], text: str, srcdir: str) -> list[MissingAlt]:
+    """MyST gives an inline image only its paragraph's first line; the Markdown scanner knows the image's own.
+
+    Each item takes the first unclaimed image without alt text at or after its line that
+    shows the same file; items the scanner does not see (MyST directives) keep their line.
+    """
+    from dataclasses import replace
+
+    from alttext.scan import find_images
+    from alttext.textpos import LineIndex
+
+    index = LineIndex(text)
+    candidates = [(index.position(ref.start)[0], ref.src) for ref in find_images(text, "markdown") if ref.needs_alt]
+    claimed: set[int] = set()
+    exact = []
+    for item in items:
+        for number, (line, src) in enumerate(candidates):
+            if number in claimed or (item.line and line < item.line):
+                continue
+            shown = os.path.relpath(os.path.normpath(os.path.join(os.path.dirname(item.source), src)), srcdir)
+            if shown.replace(os.sep, "/") == item.uri:
+                claimed.add(number)
+                item = replace(item, line=line)
+                break
+        exact.append(item)
+    return exact
 
 
 def warning_text(missing: MissingAlt) -> str:
@@ -155,10 +185,24 @@ def collect_missing_alt(app: Sphinx, doctree: nodes.document) -> None:
     docname = env.docname
     default_source = str(env.doc2path(docname))
     missing = [m for m in find_missing_alt(doctree, docname, default_source) if not _excluded(app, m.source)]
+    missing = _with_exact_lines(missing, str(app.srcdir))
     _store(env)[docname] = missing
     if app.config.alttext_mode == "check":
         for item in missing:
             _warn(warning_text(item), item)
+
+
+def _with_exact_lines(missing: list[MissingAlt], srcdir: str) -> list[MissingAlt]:
+    markdown_sources = sorted({item.source for item in missing if item.rule == "ALT101"})
+    for source in markdown_sources:
+        try:
+            text = read_document(source).text
+        except DocumentError:
+            continue  # Sphinx has read it; keep the lines it gave
+        mine = [item for item in missing if item.source == source]
+        exact = iter(exact_markdown_lines(mine, text, srcdir))
+        missing = [next(exact) if item.source == source else item for item in missing]
+    return missing
 
 
 def _warn(message: str, item: MissingAlt, subtype: str = "missing-alt") -> None:

@@ -18,7 +18,8 @@ SITE = Path(__file__).parent / "data" / "sites" / "sphinx"
 
 EXPECTED_WARNINGS = [
     ("guide.md", 5, "ALT101", "images/chart.png"),
-    ("guide.md", 13, "ALT101", "images/team.png"),
+    ("guide.md", 13, "ALT201", "images/team.png"),  # a MyST {image} fence
+    ("guide.md", 18, "ALT101", "images/logo.png"),  # its paragraph starts on line 17
     ("index.rst", 10, "ALT201", "images/chart.png"),
     ("index.rst", 23, "ALT201", "images/team.png"),
     ("index.rst", 29, "ALT201", "images/logo.png"),
@@ -142,7 +143,9 @@ def test_fill_sets_alt_in_the_output_only(site: Path, tiny_model_dir: Path, tmp_
     assert img_alts((out / "index.html").read_text(encoding="utf-8")) == [
         alt["chart.png"], "Blue circle logo", "", alt["team.png"], alt["logo.png"],
     ]
-    assert img_alts((out / "guide.html").read_text(encoding="utf-8")) == [alt["chart.png"], "Red bar chart", alt["team.png"]]
+    assert img_alts((out / "guide.html").read_text(encoding="utf-8")) == [
+        alt["chart.png"], "Red bar chart", alt["team.png"], alt["logo.png"],
+    ]
 
 
 def test_write_patches_rst_and_markdown_sources(site: Path, tiny_model_dir: Path, tmp_path: Path, captions: dict[str, str]) -> None:
@@ -157,8 +160,10 @@ def test_write_patches_rst_and_markdown_sources(site: Path, tiny_model_dir: Path
     badge = index.index(".. |badge| image:: images/logo.png")
     assert index[badge + 1].strip() == f":alt: {escape_rst_option(captions['logo.png'])}"
     assert guide[4] == f"![{escape_markdown(captions['chart.png'])}](images/chart.png)"
+    assert f"on its second line: ![{escape_markdown(captions['logo.png'])}](images/logo.png) and more text." in guide
+    assert guide[guide.index("```{image} images/team.png") + 2] == f":alt: {escape_rst_option(captions['team.png'])}"
     # This build's output has the alt text too.
     assert "_images/chart.png" not in img_alts((out / "index.html").read_text(encoding="utf-8"))
-    # A check build afterwards: only the MyST {image} directive is left (the Markdown scanner reads CommonMark).
-    status, warnings, _ = build(site)
-    assert parsed_warnings(warnings, site) == [("guide.md", 13, "ALT101", "images/team.png")]
+    # A check build afterwards finds nothing left.
+    status, warnings, _ = build(site, "-W")
+    assert (status, warnings) == (0, "")
