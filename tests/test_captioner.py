@@ -195,6 +195,7 @@ def test_bad_images_get_errors_and_the_rest_captions(tiny_model_dir: Path, photo
         captioner.caption([photos[0], truncated])
 
 
+@pytest.mark.filterwarnings("ignore::PIL.Image.DecompressionBombWarning")
 def test_decompression_bomb_is_one_images_error(tiny_model_dir: Path, photos: list[Path], tmp_path: Path,
                                                 monkeypatch: pytest.MonkeyPatch) -> None:
     big = tmp_path / "big.png"
@@ -311,6 +312,16 @@ def test_hit_limit_says_whether_generation_reached_max_length(tiny_model_dir: Pa
     assert [r.hit_limit for r in results] == [eos not in row[1:] for row in rows]
     if max_length == 4:
         assert any(r.hit_limit for r in results)
+
+
+def test_device_this_machine_lacks_is_model_unavailable(tiny_model_dir: Path, photos: list[Path]) -> None:
+    import torch
+
+    if torch.cuda.is_available():
+        pytest.skip("this machine has CUDA")
+    captioner = Captioner(tiny_model_dir, cache=None, device="cuda")
+    with pytest.raises(ModelUnavailable, match="CUDA is not available"):
+        captioner.caption_results(photos[:1])
 
 
 def test_missing_model_folder_fails_at_once(tmp_path: Path) -> None:

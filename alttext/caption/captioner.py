@@ -133,7 +133,7 @@ class Captioner:
 
         Images are paths, bytes, `data:` URIs or PIL images; `names` (default: the paths)
         name them in errors. Raises ModelUnavailable only if the model is needed and
-        cannot be loaded.
+        cannot be loaded (also for a device or dtype this machine lacks).
         """
         names = list(names) if names is not None else [describe(image) for image in images]
         results: list[CaptionResult | None] = [None] * len(images)
@@ -207,10 +207,13 @@ class Captioner:
         if self._loaded is None:
             from alttext.caption.model import load_model
 
-            with _loader_bars(shown=self._shows_bar()):
-                self._loaded = load_model(self.model_name, device=self.device, dtype=self.dtype,
-                                          quantize=self.quantize, revision=self.revision,
-                                          trust_remote_code=self.trust_remote_code)
+            try:
+                with _loader_bars(shown=self._shows_bar()):
+                    self._loaded = load_model(self.model_name, device=self.device, dtype=self.dtype,
+                                              quantize=self.quantize, revision=self.revision,
+                                              trust_remote_code=self.trust_remote_code)
+            except ValueError as error:  # a device, dtype or quantization this machine cannot use
+                raise ModelUnavailable(str(error)) from None
             self.model_loads += 1
             # A hub model downloaded just now has a revision only from here on.
             self._identity = (model_identity(self.model_name, self.revision)

@@ -99,8 +99,8 @@ def _caption(images: list[Any], names: list[str], options: dict[str, Any]) -> li
 
     # Oversized images are refused with a message naming them; Pillow's warning would repeat it.
     warnings.filterwarnings("ignore", message="Image size .* could be decompression bomb")
-    # The loader's own bars ("Loading weights") would mix with ours; HF_HUB_DISABLE_PROGRESS_BARS=0 shows them.
-    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    if not sys.stderr.isatty():  # download bars are for people watching, not for logs
+        os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
     try:
         captioner = Captioner(**options)
         try:
