@@ -32,19 +32,19 @@ def supports(model: Any) -> bool:
 class _Gpt2Decoder:
     """GPT-2 decoding state for one batch: shared cross-attention K/V and a beam-ordered self cache."""
 
-    def __init__(self, model: Any, encoder_states: torch.Tensor, beams: int, steps: int) -> None:
+    def __init__(self, model: Any, encoder_states: torch.Tensor, steps: int) -> None:
         self.gpt2 = model.decoder
         self.blocks = list(self.gpt2.transformer.h)
-        self.beams, self.steps = beams, steps
+        self.steps = steps
         self.cross = [self._cross_kv(block, encoder_states) for block in self.blocks]
-        self.cache: list[tuple[torch.Tensor, torch.Tensor]] = []
+        self.cache = torch.empty(0)  # [layer, key/value, row, head, step, head_dim], made at step 0
 
     @staticmethod
     def _cross_kv(block: Any, encoder_states: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         attention = block.crossattention
         keys, values = attention.c_attn(encoder_states).split(attention.split_size, dim=2)
         shape = (*keys.shape[:-1], -1, attention.head_dim)
-        return keys.view(shape).transpose(1, 2), values.view(shape).transpose(1, 2)
+        return keys.view(shape).transpose(1, 2).contiguous(), values.view(shape).transpose(1, 2).contiguous()
 
     def logits(self, tokens: torch.Tensor, position: int) -> torch.Tensor:
         """One decoding step for [rows] tokens at `position`; returns fp32 logits [rows, vocab]."""
@@ -65,20 +65,17 @@ class _Gpt2Decoder:
         query, key, value = attention.c_attn(hidden).split(attention.split_size, dim=2)
         shape = (*key.shape[:-1], -1, attention.head_dim)
         query, key, value = (part.view(shape).transpose(1, 2) for part in (query, key, value))
-        if position == 0:
-            self.cache.append(self._new_cache(key))
-        keys, values = self.cache[index]
+        if position == 0 and index == 0:
+            rows, heads, _, head_dim = key.shape
+            shape = (len(self.blocks), 2, rows, heads, self.steps, head_dim)
+            self.cache = torch.empty(shape, dtype=key.dtype, device=key.device)
+        keys, values = self.cache[index, 0], self.cache[index, 1]
         keys[:, :, position] = key[:, :, 0]
         values[:, :, position] = value[:, :, 0]
         output = functional.scaled_dot_product_attention(
             query, keys[:, :, : position + 1], values[:, :, : position + 1], scale=attention.scaling
         )
         return attention.c_proj(output.transpose(1, 2).reshape(*output.shape[:1], 1, -1).contiguous())
-
-    def _new_cache(self, key: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        rows, heads, _, head_dim = key.shape
-        shape = (rows, heads, self.steps, head_dim)
-        return torch.empty(shape, dtype=key.dtype, device=key.device), torch.empty(shape, dtype=key.dtype, device=key.device)
 
     def _cross_attention(self, index: int, attention: Any, hidden: torch.Tensor) -> torch.Tensor:
         query = attention.q_attn(hidden)
@@ -91,8 +88,8 @@ class _Gpt2Decoder:
         return attention.c_proj(output.transpose(1, 2).reshape(rows, 1, -1).contiguous())
 
     def reorder(self, sources: torch.Tensor) -> None:
-        """Make cache row i hold the history of source row sources[i] (beam re-ordering)."""
-        self.cache = [(keys.index_select(0, sources), values.index_select(0, sources)) for keys, values in self.cache]
+        """Make cache row i hold the history of source row sources[i] (beam re-ordering), all layers at once."""
+        self.cache = self.cache.index_select(2, sources)
 
 
 def encode(model: Any, pixel_values: torch.Tensor) -> torch.Tensor:
@@ -109,7 +106,7 @@ def encode(model: Any, pixel_values: torch.Tensor) -> torch.Tensor:
 def generate(model: Any, pixel_values: torch.Tensor, plan: SearchPlan) -> list[list[int]]:
     """Token ids per image: start token, generated tokens, through the first EOS."""
     images, beams = pixel_values.shape[0], plan.num_beams
-    decoder = _Gpt2Decoder(model, encode(model, pixel_values), beams, plan.max_length - 1)
+    decoder = _Gpt2Decoder(model, encode(model, pixel_values), plan.max_length - 1)
     search = BeamSearch(plan, images, pixel_values.device) if beams > 1 else GreedySearch(plan, images, pixel_values.device)
     tokens = torch.full((images,), plan.start_id, dtype=torch.long, device=pixel_values.device)
     logits = decoder.logits(tokens, 0)
