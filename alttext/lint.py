@@ -6,7 +6,9 @@ turns a file that cannot be read into an error instead of an exception.
 
 from __future__ import annotations
 
+import os
 import re
+import stat
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -108,11 +110,21 @@ def check_file(path: str, config: Config, syntax: str | None = None) -> FileResu
     syntax = syntax or syntax_for_path(path)
     if syntax is None:
         return FileResult(errors=[FileError(path, "not an HTML, Markdown or reStructuredText file (by its extension)")])
+    if _is_special_file(path):  # reading a named pipe or a device would wait forever
+        return FileResult(errors=[FileError(path, "not a regular file (a pipe, socket or device)")])
     try:
         doc = document.read_document(path, html=syntax == "html", max_bytes=document.MAX_DOCUMENT_BYTES)
     except document.DocumentError as error:
         return FileResult(errors=[file_error(path, error)])
     return check_decoded(path, doc.text, syntax, config)
+
+
+def _is_special_file(path: str) -> bool:
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return False  # read_document says why
+    return not (stat.S_ISREG(mode) or stat.S_ISDIR(mode))
 
 
 def check_decoded(path: str, text: str, syntax: str, config: Config) -> FileResult:

@@ -194,6 +194,14 @@ def test_check_file_over_the_size_limit(tmp_path: Path, monkeypatch: pytest.Monk
     assert error.message == "file is 3.0 MiB, over the 1 MiB limit"
 
 
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no named pipes here")
+def test_check_file_named_pipe_is_an_error_not_a_hang(tmp_path: Path) -> None:
+    path = tmp_path / "pipe.md"
+    os.mkfifo(path)
+    [error] = check_file(str(path), ALL).errors
+    assert error.message == "not a regular file (a pipe, socket or device)"
+
+
 def test_check_file_unknown_extension(tmp_path: Path) -> None:
     path = tmp_path / "notes.txt"
     path.write_text("![](a.png)")
