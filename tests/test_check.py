@@ -437,6 +437,12 @@ def test_max_alt_length_flag(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, ca
     assert "ALT304 alt text is 32 characters, over the limit of 10" in out
 
 
+def test_nothing_to_check_summary(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "notes.txt").write_text("![](a.png)")
+    assert run_main(["check"], capsys) == (0, "", "No HTML, Markdown or reStructuredText files found.\n")
+
+
 def test_clean_summary(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
     monkeypatch.chdir(tmp_path)
     (tmp_path / "a.md").write_text("No images.\n")

@@ -160,6 +160,8 @@ def _summary(findings: list[Finding], errors: list[FileError], checked: int) -> 
             f"{len(findings)} problem{'s' * (len(findings) != 1)} in {with_problems} of {checked} {files_word}: "
             f"{missing} without alt text, {len(findings) - missing} with weak alt text."
         )
+    elif checked == 0:
+        line = "No HTML, Markdown or reStructuredText files found."
     else:
         line = f"No problems in {checked} {files_word}."
     if errors:
