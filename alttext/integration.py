@@ -31,11 +31,12 @@ def caption_images(
         return {}, []
     try:
         captioner = default_captioner(Settings(captioner_options=captioner_options(model, device, cache)))
+        results = captioner.caption_results(list(paths))
     except CaptionerUnavailable as error:
         return {}, [f"alttext: {error}"]
     captions: dict[str, str] = {}
     problems: list[str] = []
-    for path, result in zip(paths, captioner.caption_results(list(paths))):
+    for path, result in zip(paths, results):
         failure = getattr(result, "error", None)
         alt = "" if failure else normalize_alt(result.caption or "")
         if alt:

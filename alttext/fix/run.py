@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import IO, Any
 
@@ -131,9 +131,25 @@ def default_captioner(settings: Settings) -> CaptionSource:
             f"captioning needs the caption extra: pip install 'alttext[caption]' ({error})"
         ) from None
     try:
-        return Captioner(**_accepted(Captioner, settings.captioner_options))  # type: ignore[no-any-return]
+        captioner = Captioner(**_accepted(Captioner, settings.captioner_options))
     except Exception as error:  # noqa: BLE001 - ModelUnavailable and bad options become one line
         raise CaptionerUnavailable(str(error)) from None
+    return _LoadFailureAsUnavailable(captioner)
+
+
+class _LoadFailureAsUnavailable:
+    """The model loads on first use, so a model that fails then is reported as one line too."""
+
+    def __init__(self, captioner: CaptionSource) -> None:
+        self._captioner = captioner
+
+    def caption_results(self, images: Sequence[str | bytes]) -> list[Any]:
+        from alttext.caption.model import ModelUnavailable
+
+        try:
+            return self._captioner.caption_results(images)
+        except ModelUnavailable as error:
+            raise CaptionerUnavailable(str(error)) from None
 
 
 def _accepted(factory: Callable[..., Any], options: dict[str, Any]) -> dict[str, Any]:
