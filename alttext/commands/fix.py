@@ -8,6 +8,8 @@ import re
 import sys
 from typing import Any
 
+from alttext.commands.caption_options import add_captioner_arguments, captioner_options
+
 EPILOG = """\
 exit status: 0 nothing to do, 1 files changed (or would change), 2 an error
 (a missing or unreadable image, a file that could not be proven safe to write, ...).
@@ -33,14 +35,12 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[
 
 def add_common_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("paths", nargs="*", metavar="PATH", help="files and folders (default: .)")
-    parser.add_argument("--model", help="caption model: hub id or local folder (default: the captioner's)")
-    parser.add_argument("--device", help="auto, cpu, cuda, cuda:N or mps (default: auto)")
-    parser.add_argument("--cache", metavar="PATH", help="caption cache location (default: the captioner's)")
     parser.add_argument("--fetch-remote", action="store_true", default=None,
                         help="download http(s) images (size limit and timeout) instead of skipping them")
     parser.add_argument("--root", metavar="DIR", help="project root: no image outside it is read (default: .)")
     parser.add_argument("--site-root", metavar="DIR", help="folder that /absolute image paths start from")
     parser.add_argument("--config", metavar="FILE", help="pyproject.toml to read [tool.alttext] from")
+    add_captioner_arguments(parser)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -108,17 +108,12 @@ def settings_from_args(args: argparse.Namespace) -> Any:
     if not os.path.isdir(root):
         raise ConfigError(f"--root {root}: no such folder")
     site_root = args.site_root or config.site_root or mkdocs_docs_dir(config.root)
-    options = {key.replace("-", "_"): value for key, value in extra.items()
-               if key in ("model", "device", "dtype", "quantize", "batch-size", "num-beams", "max-length",
-                          "no-repeat-ngram-size", "final-period", "caption-max-length")}
-    options["cache"] = extra.get("cache", extra.get("cache-dir"))
-    options.update({key: value for key in ("model", "device", "cache") if (value := getattr(args, key)) is not None})
+    options = captioner_options(args, config.root, extra, source)
     fetch_remote = args.fetch_remote if args.fetch_remote is not None else bool(extra.get("fetch-remote", False))
     return Settings(
         paths=paths, root=root, site_root=site_root, fetch_remote=fetch_remote, include=config.include,
         exclude=config.exclude, config_root=config.root,
-        captioner_options={key: value for key, value in options.items() if value is not None},
-        max_tokens=int(extra.get("max-length", DEFAULT_MAX_TOKENS)),  # type: ignore[call-overload]
+        captioner_options=options, max_tokens=int(options.get("max_length", DEFAULT_MAX_TOKENS)),
     )
 
 
