@@ -61,7 +61,8 @@ class FileResult:
 def missing_alt_message(image: ImageRef) -> str:
     if image.rule == "ALT201":
         kind = next((word for word in _RST_MESSAGES if word in image.kind), "image")
-        return f"reStructuredText {_RST_MESSAGES[kind]}"
+        syntax = "MyST" if image.kind.startswith("myst-") else "reStructuredText"
+        return f"{syntax} {_RST_MESSAGES[kind]}"
     return _MISSING_MESSAGES.get(image.rule or "", f"{image.kind} has no text alternative")
 
 

@@ -93,6 +93,18 @@ def test_rst_messages_name_the_directive(text: str, message: str) -> None:
 
 
 @pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        pytest.param("```{image} a.png\n```\n", "MyST image has no :alt: option", id="myst-image"),
+        pytest.param("```{figure} a.png\n:width: 10px\n```\n", "MyST figure has no :alt: option", id="myst-figure"),
+    ],
+)
+def test_myst_messages_name_myst(text: str, message: str) -> None:
+    [finding] = check_text("a.md", text, "markdown", ALL)
+    assert (finding.rule, finding.message) == ("ALT201", message)
+
+
+@pytest.mark.parametrize(
     ("config", "rules"),
     [
         pytest.param(Config(), ["ALT101", "ALT302", "ALT304"], id="all"),
