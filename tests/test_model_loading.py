@@ -212,7 +212,7 @@ def test_remote_code_is_not_run_unless_asked(tiny_model_dir, tmp_path):
     config["auto_map"] = {"AutoConfig": "custom_config.CustomConfig"}
     config["model_type"] = "custom-captioner"
     (folder / "config.json").write_text(json.dumps(config))
-    with pytest.raises(ModelUnavailable) as caught:
+    with pytest.raises(ModelUnavailable, match="trust-remote-code") as caught:
         load_model(str(folder))
     assert "\n" not in str(caught.value)
     assert not marker.exists()

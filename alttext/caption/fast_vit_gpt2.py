@@ -18,6 +18,8 @@ from torch.nn import functional
 
 from alttext.caption.fast_beam import BeamSearch, GreedySearch, SearchPlan
 
+LM_HEAD_CHUNK = 1024  # vocabulary rows per matrix product on the CPU (see _lm_head)
+
 
 def supports(model: Any) -> bool:
     """True for a VisionEncoderDecoder whose decoder is GPT-2 with cross-attention and SDPA attention."""
@@ -37,7 +39,8 @@ class _Gpt2Decoder:
         self.blocks = list(self.gpt2.transformer.h)
         self.steps = steps
         self.cross = [self._cross_kv(block, encoder_states) for block in self.blocks]
-        self.cache = torch.empty(0)  # [layer, key/value, row, head, step, head_dim], made at step 0
+        self.cache = torch.empty(0)  # [row, layer, key/value, head, step, head_dim], made at step 0
+        self.spare = torch.empty(0)  # the re-ordering target, reused: fresh large buffers cost page faults
 
     @staticmethod
     def _cross_kv(block: Any, encoder_states: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -53,8 +56,8 @@ class _Gpt2Decoder:
         hidden = transformer.wte(tokens[:, None]) + transformer.wpe(position_ids)
         for index, block in enumerate(self.blocks):
             hidden = self._block(index, block, hidden, position)
-        hidden = transformer.ln_f(hidden)
-        return self.gpt2.lm_head(hidden)[:, -1, :].to(copy=True, dtype=torch.float32)
+        hidden = transformer.ln_f(hidden)[:, -1, :]
+        return _lm_head(self.gpt2.lm_head, hidden).to(dtype=torch.float32)
 
     def _block(self, index: int, block: Any, hidden: torch.Tensor, position: int) -> torch.Tensor:
         hidden = self._self_attention(index, block.attn, block.ln_1(hidden), position) + hidden
@@ -67,9 +70,9 @@ class _Gpt2Decoder:
         query, key, value = (part.view(shape).transpose(1, 2) for part in (query, key, value))
         if position == 0 and index == 0:
             rows, heads, _, head_dim = key.shape
-            shape = (len(self.blocks), 2, rows, heads, self.steps, head_dim)
+            shape = (rows, len(self.blocks), 2, heads, self.steps, head_dim)
             self.cache = torch.empty(shape, dtype=key.dtype, device=key.device)
-        keys, values = self.cache[index, 0], self.cache[index, 1]
+        keys, values = self.cache[:, index, 0], self.cache[:, index, 1]
         keys[:, :, position] = key[:, :, 0]
         values[:, :, position] = value[:, :, 0]
         output = functional.scaled_dot_product_attention(
@@ -89,7 +92,27 @@ class _Gpt2Decoder:
 
     def reorder(self, sources: torch.Tensor) -> None:
         """Make cache row i hold the history of source row sources[i] (beam re-ordering), all layers at once."""
-        self.cache = self.cache.index_select(2, sources)
+        if self.spare.shape[0] != sources.shape[0]:
+            self.spare = self.cache.new_empty((sources.shape[0], *self.cache.shape[1:]))
+        torch.index_select(self.cache, 0, sources, out=self.spare)
+        self.cache, self.spare = self.spare, self.cache
+
+
+def _lm_head(head: Any, hidden: torch.Tensor) -> torch.Tensor:
+    """The vocabulary logits, a slice of the vocabulary at a time.
+
+    One matrix product against the whole 50257 x 768 embedding runs at half the CPU's speed
+    for a few dozen rows; slices that stay in cache run near full speed. Each logit is the
+    same dot product either way, so the values are identical.
+    """
+    if type(head) is not torch.nn.Linear or hidden.device.type != "cpu":
+        return head(hidden)
+    weight, bias = head.weight, head.bias
+    logits = hidden.new_empty((hidden.shape[0], weight.shape[0]))
+    for start in range(0, weight.shape[0], LM_HEAD_CHUNK):
+        end = start + LM_HEAD_CHUNK
+        logits[:, start:end] = functional.linear(hidden, weight[start:end], None if bias is None else bias[start:end])
+    return logits
 
 
 def encode(model: Any, pixel_values: torch.Tensor) -> torch.Tensor:

@@ -216,6 +216,8 @@ def _from_pretrained(source: str, *, revision: str | None, local_only: bool, tru
         tokenizer = AutoTokenizer.from_pretrained(source, **options)
     except (OSError, ValueError, KeyError) as error:
         first_line = (str(error).strip().splitlines() or [type(error).__name__])[0]
+        if "custom code" in first_line and not trust_remote_code:
+            first_line = "it needs its own Python code to load; allow that only if you trust it (--trust-remote-code)"
         raise ModelUnavailable(f"model {source!r} could not be loaded: {first_line}") from error
     return model.eval(), image_processor, tokenizer
 
