@@ -150,7 +150,11 @@ def test_unreproducible_generation_config_falls_back_to_generate(tiny_model_dir)
     assert generate_ids(loaded, pixels, settings) == reference_ids(loaded, pixels, settings)
 
 
-def test_int8_model_matches_its_own_generate(tiny_model_dir):
+def test_int8_model_runs_the_fast_loop_and_matches_its_own_generate_here(tiny_model_dir):
+    """Dynamic int8 quantizes each matrix product's input with one scale for all its rows, so
+    in general ids depend on which rows share a product (alttext runs the first step once per
+    image, generate once per beam). On this fixture they agree; the benchmark reports how often
+    they do on the full-size model."""
     loaded = load_model(str(tiny_model_dir), quantize="int8")
     settings = GenerationSettings(max_length=12, num_beams=4, no_repeat_ngram_size=0)
     pixels = preprocess(loaded, mixed_images())
@@ -206,3 +210,15 @@ def test_settings_key_is_stable_and_distinct():
     variants = [GenerationSettings(max_length=20), GenerationSettings(num_beams=1),
                 GenerationSettings(no_repeat_ngram_size=0), GenerationSettings(min_length=3)]
     assert len({default.key(), *(settings.key() for settings in variants)}) == 5
+
+
+@pytest.mark.parametrize("length", [pytest.param(3, id="shorter-than-min"), pytest.param(5, id="reached-min")])
+def test_in_place_min_length_equals_transformers_processor(length):
+    from transformers import MinLengthLogitsProcessor
+
+    from alttext.caption.fast_beam import MinLength
+
+    scores = torch.randn(6, 50)
+    input_ids = torch.zeros((6, length), dtype=torch.long)
+    expected = MinLengthLogitsProcessor(5, [7, 0])(input_ids, scores.clone())
+    assert torch.equal(MinLength(5, (7, 0))(input_ids, scores.clone()), expected)

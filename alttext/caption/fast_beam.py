@@ -8,6 +8,7 @@ the same tensor operations in the same order as `GenerationMixin._beam_search` a
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import torch
@@ -33,14 +34,30 @@ class SearchPlan:
 
     def processors(self, device: torch.device) -> list:
         """The logits processors generate() builds for these settings, in its order."""
-        from transformers import MinLengthLogitsProcessor, NoRepeatNGramLogitsProcessor
+        from transformers import NoRepeatNGramLogitsProcessor
 
         processors: list = []
         if self.no_repeat_ngram_size > 0:
             processors.append(NoRepeatNGramLogitsProcessor(self.no_repeat_ngram_size))
         if self.min_length > 0 and self.eos_ids:
-            processors.append(MinLengthLogitsProcessor(self.min_length, list(self.eos_ids), device=device))
+            processors.append(MinLength(self.min_length, self.eos_ids))
         return processors
+
+
+class MinLength:
+    """transformers' MinLengthLogitsProcessor, in place: EOS scores are -inf while the sequence is short.
+
+    The same values as the original's `torch.where` over a copy of the whole [rows, vocab]
+    tensor, without that copy (the scores here are always a fresh tensor of our own).
+    """
+
+    def __init__(self, min_length: int, eos_ids: tuple[int, ...]) -> None:
+        self.min_length, self.eos_ids = min_length, list(eos_ids)
+
+    def __call__(self, input_ids: torch.Tensor, scores: torch.Tensor) -> torch.Tensor:
+        if input_ids.shape[-1] < self.min_length:
+            scores[:, self.eos_ids] = -math.inf
+        return scores
 
 
 def apply_processors(processors: list, input_ids: torch.Tensor, scores: torch.Tensor) -> torch.Tensor:
