@@ -44,17 +44,12 @@ def add_common_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from alttext.config import ConfigError
     from alttext.fix import run as pipeline
 
-    try:
-        settings = settings_from_args(args)
-    except ConfigError as error:
-        print(f"alttext: error: {error}", file=sys.stderr)
+    started = collect_and_caption(args)
+    if started is None:
         return 2
-    log = pipeline.Log()
-    collected = pipeline.collect(settings, log)
-    pipeline.caption(collected, settings, log)
+    collected, log = started
     proposals = pipeline.rewrites(collected, log)
     if args.review:
         write_review_page(args.review, collected, log)
@@ -68,6 +63,23 @@ def run(args: argparse.Namespace) -> int:
     if log.errors:
         return 2
     return 1 if proposals else 0
+
+
+def collect_and_caption(args: argparse.Namespace) -> tuple[Any, Any] | None:
+    """Scan the documents and caption their images without alt text, as `fix` and `suggest`
+    both start: (collected targets, log), or None after printing a configuration error."""
+    from alttext.config import ConfigError
+    from alttext.fix import run as pipeline
+
+    try:
+        settings = settings_from_args(args)
+    except ConfigError as error:
+        print(f"alttext: error: {error}", file=sys.stderr)
+        return None
+    log = pipeline.Log()
+    collected = pipeline.collect(settings, log)
+    pipeline.caption(collected, settings, log)
+    return collected, log
 
 
 def write_review_page(path: str, collected: Any, log: Any) -> None:

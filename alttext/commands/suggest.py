@@ -32,19 +32,13 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[
 
 
 def run(args: argparse.Namespace) -> int:
-    from alttext.commands.fix import settings_from_args
-    from alttext.config import ConfigError
+    from alttext.commands.fix import collect_and_caption
     from alttext.fix import proposals
-    from alttext.fix import run as pipeline
 
-    try:
-        settings = settings_from_args(args)
-    except ConfigError as error:
-        print(f"alttext: error: {error}", file=sys.stderr)
+    started = collect_and_caption(args)
+    if started is None:
         return 2
-    log = pipeline.Log()
-    collected = pipeline.collect(settings, log)
-    pipeline.caption(collected, settings, log)
+    collected, log = started
     base = os.path.dirname(os.path.abspath(args.output)) if args.output != "-" else os.getcwd()
     documents = {plan.path: plan.document.raw for plan in collected.plans}
     text = proposals.dumps(proposals.build(collected.targets, documents, base))
