@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import pairwise
 
 
 @dataclass(frozen=True)
@@ -43,7 +44,7 @@ class Edit:
 def apply_edits(text: str, edits: list[Edit]) -> str:
     """Apply non-overlapping edits, from the end backwards so offsets stay valid."""
     ordered = sorted(edits, key=lambda edit: (edit.start, edit.end))
-    for before, after in zip(ordered, ordered[1:]):
+    for before, after in pairwise(ordered):
         if after.start < before.end:
             raise ValueError(f"overlapping edits at offsets {before.start} and {after.start}")
     for edit in reversed(ordered):

@@ -29,10 +29,10 @@ def build_tiny_captioning_model(folder: Path, *, image_size: int = 32, seed: int
     from transformers import (
         GPT2Config,
         GPT2TokenizerFast,
-        ViTConfig,
-        ViTImageProcessor,
         VisionEncoderDecoderConfig,
         VisionEncoderDecoderModel,
+        ViTConfig,
+        ViTImageProcessor,
     )
 
     folder.mkdir(parents=True, exist_ok=True)

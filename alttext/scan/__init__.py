@@ -34,4 +34,4 @@ def find_images(text: str, syntax: str) -> list[ImageRef]:
     return find(text)
 
 
-__all__ = ["AltSlot", "ImageRef", "SYNTAX_BY_SUFFIX", "find_images", "syntax_for_path"]
+__all__ = ["SYNTAX_BY_SUFFIX", "AltSlot", "ImageRef", "find_images", "syntax_for_path"]
