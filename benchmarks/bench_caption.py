@@ -43,7 +43,11 @@ TOKENS = 16
 def build_model(folder: Path, device: str, dtype: str) -> tuple:
     """The real architecture with seeded random weights, and its image processor."""
     import torch
-    from transformers import VisionEncoderDecoderConfig, VisionEncoderDecoderModel, ViTImageProcessor
+    from transformers import (
+        VisionEncoderDecoderConfig,
+        VisionEncoderDecoderModel,
+        ViTImageProcessor,
+    )
 
     torch.manual_seed(0)
     model = VisionEncoderDecoderModel(VisionEncoderDecoderConfig.from_pretrained(folder)).eval()
@@ -105,7 +109,12 @@ def as_loaded(model, processor, quantize: str | None):
 
 
 def run_alttext(loaded, images, beams: int, batch: int | None) -> tuple[list, float]:
-    from alttext.caption.generate import GenerationSettings, generate_ids, preprocess, recommended_batch_size
+    from alttext.caption.generate import (
+        GenerationSettings,
+        generate_ids,
+        preprocess,
+        recommended_batch_size,
+    )
 
     settings = GenerationSettings(max_length=TOKENS, min_length=TOKENS, num_beams=beams, no_repeat_ngram_size=0)
     step = batch or recommended_batch_size(loaded, settings)
@@ -184,8 +193,8 @@ def cpu_rows(options) -> list[tuple[dict, str]]:
         (card8, "reference ids"),
         (beams, f"{exactness(beams['ids'], card8['ids'])} to reference"),
         (greedy, f"{exactness(greedy['ids'], greedy_ref['ids'])} to generate greedy"),
-        (int8, f"{exactness(int8['ids'], int8_ref['ids'])} to int8 generate; "
-               f"{token_agreement(int8['ids'], beams['ids'])}"),
+        (int8, (f"{exactness(int8['ids'], int8_ref['ids'])} to int8 generate; "
+                f"{token_agreement(int8['ids'], beams['ids'])}")),
     ]
 
 

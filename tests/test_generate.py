@@ -12,10 +12,10 @@ import pytest
 
 torch = pytest.importorskip("torch")
 pytest.importorskip("transformers")
-from PIL import Image  # noqa: E402
+from PIL import Image
 
-from alttext.caption.fast_beam import cut_after_eos  # noqa: E402
-from alttext.caption.generate import (  # noqa: E402
+from alttext.caption.fast_beam import cut_after_eos
+from alttext.caption.generate import (
     GenerationSettings,
     decode,
     generate_ids,
@@ -23,8 +23,9 @@ from alttext.caption.generate import (  # noqa: E402
     recommended_batch_size,
     search_plan,
 )
-from alttext.caption.model import LoadedModel, load_model  # noqa: E402
-from tests.tiny_model import build_tiny_captioning_model  # noqa: E402
+from alttext.caption.model import LoadedModel, load_model
+from tests.tiny_model import build_tiny_captioning_model
+
 
 def mixed_images() -> list[Image.Image]:
     """Images of different sizes and content, so the batch's captions differ."""

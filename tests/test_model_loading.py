@@ -15,7 +15,7 @@ import pytest
 torch = pytest.importorskip("torch")
 pytest.importorskip("transformers")
 
-from alttext.caption.model import (  # noqa: E402
+from alttext.caption.model import (
     DEFAULT_MODEL,
     ModelUnavailable,
     folder_fingerprint,
@@ -23,7 +23,7 @@ from alttext.caption.model import (  # noqa: E402
     resolve_device,
     resolve_dtype,
 )
-from tests.conftest import REPO_ROOT  # noqa: E402
+from tests.conftest import REPO_ROOT
 
 COMMIT = "0123456789abcdef0123456789abcdef01234567"
 
@@ -185,7 +185,7 @@ def test_cached_hub_model_loads_offline_with_its_commit(tiny_model_dir, tmp_path
     )
     env = {**os.environ, "HF_HUB_CACHE": str(tmp_path / "hub"), "HF_HUB_OFFLINE": "1"}
     result = subprocess.run([sys.executable, "-c", script], env=env, cwd=REPO_ROOT, capture_output=True, text=True,
-                            timeout=120)
+                            timeout=120, check=False)
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["example/tiny-captioner", COMMIT, "VisionEncoderDecoderModel"]
 
@@ -252,7 +252,13 @@ def test_other_model_families_load_and_fall_back_to_generate(tmp_path):
     from transformers import BlipForConditionalGeneration
 
     from alttext.caption.fast_beam import cut_after_eos
-    from alttext.caption.generate import GenerationSettings, decode, generate_ids, preprocess, search_plan
+    from alttext.caption.generate import (
+        GenerationSettings,
+        decode,
+        generate_ids,
+        preprocess,
+        search_plan,
+    )
 
     loaded = load_model(str(build_tiny_blip(tmp_path / "blip")))
     assert isinstance(loaded.model, BlipForConditionalGeneration)

@@ -127,8 +127,9 @@ def _fast_generate(loaded: LoadedModel, pixel_values: torch.Tensor, plan: Search
 
 
 def _in_parallel(work: Any, chunks: list, workers: int) -> list[list[int]]:
-    import torch
     from concurrent.futures import ThreadPoolExecutor
+
+    import torch
 
     threads = torch.get_num_threads()
     torch.set_num_threads(1)

@@ -86,7 +86,6 @@ def load_model(
     trust_remote_code: bool = False,
 ) -> LoadedModel:
     """Load model, image processor and tokenizer for `name` (hub id or folder)."""
-    import torch
 
     torch_device = resolve_device(device)
     torch_dtype = resolve_dtype(dtype, torch_device)
@@ -161,7 +160,11 @@ def _hub_files_status(repo_id: str, revision: str | None) -> bool:
 def _probe_hub(repo_id: str, revision: str | None, advice: str) -> None:
     """One quick request, so a missing network fails in under a second instead of retrying."""
     from huggingface_hub import HfApi
-    from huggingface_hub.errors import GatedRepoError, RepositoryNotFoundError, RevisionNotFoundError
+    from huggingface_hub.errors import (
+        GatedRepoError,
+        RepositoryNotFoundError,
+        RevisionNotFoundError,
+    )
 
     try:
         HfApi().model_info(repo_id, revision=revision, timeout=10)
@@ -185,7 +188,7 @@ def _cached_commit(repo_id: str, revision: str | None) -> str | None:
 
     try:
         path = try_to_load_from_cache(repo_id, "config.json", revision=revision)
-    except Exception:  # an invalid repo id is simply "not cached"
+    except ValueError:  # an invalid repo id is simply "not cached"
         return None
     if not isinstance(path, str):
         return None
@@ -228,7 +231,9 @@ def _model_class(config: Any) -> Any:
 
     if config.model_type == "vision-encoder-decoder":
         return transformers.VisionEncoderDecoderModel
-    from transformers.models.auto.modeling_auto import MODEL_FOR_IMAGE_TEXT_TO_TEXT_MAPPING_NAMES
+    from transformers.models.auto.modeling_auto import (
+        MODEL_FOR_IMAGE_TEXT_TO_TEXT_MAPPING_NAMES,
+    )
 
     if config.model_type in MODEL_FOR_IMAGE_TEXT_TO_TEXT_MAPPING_NAMES or getattr(config, "auto_map", None):
         return transformers.AutoModelForImageTextToText
@@ -236,7 +241,6 @@ def _model_class(config: Any) -> Any:
 
 
 def _place(model: Any, device: torch.device, dtype: torch.dtype, quantize: str | None) -> Any:
-    import torch
 
     _set_cpu_threads(device)
     model = model.to(device=device, dtype=dtype)
