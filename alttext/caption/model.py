@@ -86,10 +86,7 @@ def load_model(
     trust_remote_code: bool = False,
 ) -> LoadedModel:
     """Load model, image processor and tokenizer for `name` (hub id or folder)."""
-
-    torch_device = resolve_device(device)
-    torch_dtype = resolve_dtype(dtype, torch_device)
-    _check_quantize(quantize, torch_device, torch_dtype)
+    # Where the model is comes first: a missing model is reported without importing torch.
     folder = Path(name).expanduser()
     if folder.is_dir():
         source, model_id, local_only = str(folder.resolve()), str(folder.resolve()), True
@@ -99,6 +96,9 @@ def load_model(
             raise ModelUnavailable(f"model folder {name!r} does not exist")
         local_only = _hub_files_status(name, revision)
         source, model_id, fingerprint = name, name, ""
+    torch_device = resolve_device(device)
+    torch_dtype = resolve_dtype(dtype, torch_device)
+    _check_quantize(quantize, torch_device, torch_dtype)
     model, image_processor, tokenizer = _from_pretrained(
         source, revision=revision, local_only=local_only, trust_remote_code=trust_remote_code
     )
