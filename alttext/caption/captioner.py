@@ -247,7 +247,7 @@ class Captioner:
 
         if batch.pixel_values is None:
             return []
-        ids = generate_ids(loaded, batch.pixel_values, self.settings)
+        ids = generate_ids(loaded, batch.pixel_values, self.settings, batch_size=len(batch.works))
         self.images_captioned += len(ids)
         raws = decode(loaded, ids)
         end_ids = _end_token_ids(loaded)

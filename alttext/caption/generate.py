@@ -86,15 +86,18 @@ def recommended_batch_size(loaded: LoadedModel, settings: GenerationSettings) ->
     return CPU_IMAGES_PER_WORKER * _cpu_threads()
 
 
-def generate_ids(loaded: LoadedModel, pixel_values: torch.Tensor, settings: GenerationSettings) -> list[list[int]]:
+def generate_ids(
+    loaded: LoadedModel, pixel_values: torch.Tensor, settings: GenerationSettings, *, batch_size: int | None = None
+) -> list[list[int]]:
     """Token ids per image: the decoder start token, then the caption's tokens through the first EOS.
 
     Equal to `model.generate(pixel_values, **settings)`'s row for that image, without batch padding.
+    `batch_size` is the most images per model call (default: `recommended_batch_size`).
     """
+    step = batch_size or recommended_batch_size(loaded, settings)
     plan = search_plan(loaded.model, settings)
     if plan is not None:
-        return _fast_generate(loaded, pixel_values, plan)
-    step = recommended_batch_size(loaded, settings)
+        return _fast_generate(loaded, pixel_values, plan, step)
     results: list[list[int]] = []
     for start in range(0, pixel_values.shape[0], step):
         results.extend(_transformers_generate(loaded, pixel_values[start : start + step], settings))
@@ -106,7 +109,7 @@ def decode(loaded: LoadedModel, ids: list[list[int]]) -> list[str]:
     return [text.strip() for text in loaded.tokenizer.batch_decode(ids, skip_special_tokens=True)]
 
 
-def _fast_generate(loaded: LoadedModel, pixel_values: torch.Tensor, plan: SearchPlan) -> list[list[int]]:
+def _fast_generate(loaded: LoadedModel, pixel_values: torch.Tensor, plan: SearchPlan, step: int) -> list[list[int]]:
     """On a multi-core CPU, one single-threaded worker per core, each on its own images.
 
     Independent workers never wait for each other, unlike one pipeline whose every small
@@ -118,8 +121,7 @@ def _fast_generate(loaded: LoadedModel, pixel_values: torch.Tensor, plan: Search
     count = pixel_values.shape[0]
     workers = _cpu_threads() if loaded.device.type == "cpu" else 1
     workers = max(1, min(workers, count // MIN_IMAGES_PER_WORKER))
-    per_call = recommended_batch_size(loaded, _settings_of(plan)) // (workers if loaded.device.type == "cpu" else 1)
-    size = max(1, min(per_call, -(-count // workers)))
+    size = max(1, min(step // workers, -(-count // workers)))
     chunks = [pixel_values[start : start + size] for start in range(0, count, size)]
     if workers == 1:
         return [ids for chunk in chunks for ids in fast_vit_gpt2.generate(loaded.model, chunk, plan)]
@@ -144,11 +146,6 @@ def _cpu_threads() -> int:
     import torch
 
     return max(1, torch.get_num_threads())
-
-
-def _settings_of(plan: SearchPlan) -> GenerationSettings:
-    return GenerationSettings(max_length=plan.max_length, num_beams=plan.num_beams,
-                              no_repeat_ngram_size=plan.no_repeat_ngram_size, min_length=plan.min_length)
 
 
 def _transformers_generate(loaded: LoadedModel, pixel_values: torch.Tensor, settings: GenerationSettings) -> list[list[int]]:
