@@ -131,7 +131,7 @@ class BeamSearch:
         plan, cur_len = self.plan, self.cur_len
         just_finished = hits & self.top_mask[None, :]
         scores = top_log_probs / ((cur_len + 1 - 1) ** plan.length_penalty)
-        full = torch.all(self.finished, axis=-1, keepdims=True) & (plan.early_stopping is True)
+        full = torch.all(self.finished, dim=-1, keepdim=True) & (plan.early_stopping is True)
         scores += full.to(torch.float32) * FINISHED_PENALTY
         scores += (~self.improvable).to(torch.float32) * FINISHED_PENALTY
         scores += (~just_finished) * FINISHED_PENALTY

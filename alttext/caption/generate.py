@@ -154,7 +154,7 @@ def _transformers_generate(loaded: LoadedModel, pixel_values: torch.Tensor, sett
     from alttext.caption.fast_beam import cut_after_eos
 
     with torch.inference_mode():
-        output = loaded.model.generate(pixel_values=pixel_values, **settings.generate_kwargs())
+        output = loaded.model.generate(pixel_values=pixel_values, **settings.generate_kwargs())  # type: ignore[operator]
     eos_ids = _as_tuple(loaded.model.generation_config.eos_token_id)
     return [cut_after_eos(row, eos_ids) for row in output.tolist()]
 
