@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 
-def captioner_options(model: str | None, device: str | None, cache: str | None) -> dict[str, Any]:
+def _given_options(model: str | None, device: str | None, cache: str | None) -> dict[str, Any]:
     """Options for the Captioner; unset ones are left to its defaults."""
     options = {"model": model, "device": device, "cache": cache}
     return {key: value for key, value in options.items() if value}
@@ -30,7 +30,7 @@ def caption_images(
     if not paths:
         return {}, []
     try:
-        captioner = default_captioner(Settings(captioner_options=captioner_options(model, device, cache)))
+        captioner = default_captioner(Settings(captioner_options=_given_options(model, device, cache)))
         results = captioner.caption_results(list(paths))
     except CaptionerUnavailable as error:
         return {}, [f"alttext: {error}"]
@@ -95,7 +95,7 @@ def propose(
 
     settings = settings or pipeline.Settings(
         paths=tuple(sources), root=root, site_root=site_root, config_root=root,
-        captioner_options=captioner_options(model, device, cache),
+        captioner_options=_given_options(model, device, cache),
     )
     stream = io.StringIO()
     log = pipeline.Log(stream=stream)
