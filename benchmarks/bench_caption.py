@@ -129,13 +129,15 @@ def child(options: argparse.Namespace) -> None:
     """Run one configuration in this process; print its result as JSON."""
     import torch
 
+    from alttext.caption.heap import keep_freed_memory
     from alttext.caption.model import _set_cpu_threads
 
-    device = options.device
+    device, kind, beams = options.device, options.kind, options.beams
+    if kind.startswith("alttext") and device == "cpu":
+        keep_freed_memory()  # as Captioner does when it is made
     _set_cpu_threads(torch.device(device))
     model, processor = build_model(options.architecture, device, options.dtype)
     images = make_images(options.count)
-    kind, beams = options.kind, options.beams
     warm = images[:1]
     if kind == "reference":
         run_reference(model, processor, warm, 1, beams, device)

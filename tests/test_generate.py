@@ -134,12 +134,30 @@ def test_more_images_than_one_batch(variants, beams):
     assert generate_ids(loaded, pixels, settings) == reference_ids(loaded, pixels, settings)
 
 
-def test_batch_results_do_not_depend_on_neighbours(variants, pixel_values):
+@pytest.mark.parametrize("beams", [pytest.param(1, id="greedy"), pytest.param(4, id="beams4")])
+def test_batch_results_do_not_depend_on_neighbours(variants, pixel_values, beams):
     loaded = variants["seed5-eos-near-9"]
-    settings = GenerationSettings(max_length=12, num_beams=4)
+    settings = GenerationSettings(max_length=12, num_beams=beams)
     together = generate_ids(loaded, pixel_values, settings)
     alone = [generate_ids(loaded, pixel_values[index : index + 1], settings)[0] for index in range(len(pixel_values))]
     assert together == alone
+
+
+def test_column_major_weights_keep_values_shapes_and_outputs(tiny_model_dir, pixel_values):
+    from transformers.pytorch_utils import Conv1D
+
+    from alttext.caption.fast_vit_gpt2 import use_column_major_weights
+
+    loaded = load_model(str(tiny_model_dir))
+    settings = GenerationSettings(max_length=12, num_beams=4)
+    before = reference_ids(loaded, pixel_values, settings)
+    weights = [module.weight for module in loaded.model.decoder.modules() if isinstance(module, Conv1D)]
+    copies = [weight.detach().clone() for weight in weights]
+    use_column_major_weights(loaded.model)
+    use_column_major_weights(loaded.model)  # a second call changes nothing
+    assert weights and all(torch.equal(weight, copy) for weight, copy in zip(weights, copies))
+    assert all(weight.shape == copy.shape and weight.stride() == (1, copy.shape[0]) for weight, copy in zip(weights, copies))
+    assert reference_ids(loaded, pixel_values, settings) == before
 
 
 def test_unreproducible_generation_config_falls_back_to_generate(tiny_model_dir):

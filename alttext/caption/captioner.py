@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 from alttext.caption.cache import CacheEntry, CacheKey, CaptionCache, default_cache_path
 from alttext.caption.clean import CLEANING_VERSION, clean_caption
 from alttext.caption.generate import GenerationSettings
+from alttext.caption.heap import keep_freed_memory
 from alttext.caption.imageio import ImageError, describe, looks_like_svg, read_bytes
 from alttext.caption.model import (
     DEFAULT_MODEL,
@@ -107,6 +108,8 @@ class Captioner:
         self.caption_max_length = int(caption_max_length) if caption_max_length is not None else None
         self.progress = progress
         self.revision, self.trust_remote_code = revision, trust_remote_code
+        if self.device in ("auto", "cpu"):
+            keep_freed_memory()  # before this process starts threads, so they all share one heap
         self.cache = _open_cache(cache)
         self.model_loads = 0  # how often a model was loaded (0 for a fully cached run)
         self.images_captioned = 0  # distinct images the model ran on

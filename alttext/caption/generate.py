@@ -116,8 +116,11 @@ def _fast_generate(loaded: LoadedModel, pixel_values: torch.Tensor, plan: Search
     operation is split across the cores; on a busy machine that waiting costs more than the
     work. Each image's result is the same either way.
     """
-    from alttext.caption import fast_vit_gpt2
+    from alttext.caption import fast_vit_gpt2, heap
 
+    fast_vit_gpt2.use_column_major_weights(loaded.model)
+    if loaded.device.type == "cpu":
+        heap.keep_freed_memory()
     count = pixel_values.shape[0]
     workers = _cpu_threads() if loaded.device.type == "cpu" else 1
     workers = max(1, min(workers, count // MIN_IMAGES_PER_WORKER))
