@@ -7,7 +7,9 @@ speed does not depend on its weights' values, so this builds the same architectu
 weights (seed 0) from ../shared/reference-model/config.json, with its image processor. Every
 configuration generates exactly 16 tokens per image (min_length = max_length = 16) on
 synthetic 640x480 photos, and runs in its own process so its peak memory (RSS high-water mark,
-model included) is its own. Configurations:
+model included) is its own. Each configuration is timed --repeats times (default 3) after a
+warm-up; the table gives the median and the range, since a shared machine's speed drifts by
+10-20% from one minute to the next. Configurations:
 
 - reference predict_step: the model card's code, one image per `generate` call, beams 4
   (slow: timed on the first --reference-images images only);
@@ -141,21 +143,27 @@ def child(options: argparse.Namespace) -> None:
     warm = images[:1]
     if kind == "reference":
         run_reference(model, processor, warm, 1, beams, device)
-        ids, seconds = run_reference(model, processor, images, options.batch, beams, device)
+        timed = lambda: run_reference(model, processor, images, options.batch, beams, device)
     elif kind == "generate-int8":
-        ids, seconds = run_reference(as_loaded(model, processor, "int8").model, processor, images, 8, beams, device)
+        int8_model = as_loaded(model, processor, "int8").model
+        timed = lambda: run_reference(int8_model, processor, images, 8, beams, device)
     else:
         loaded = as_loaded(model, processor, "int8" if kind == "alttext-int8" else None)
         run_alttext(loaded, warm, beams, options.batch)
-        ids, seconds = run_alttext(loaded, images, beams, options.batch)
-    print(json.dumps({"ids": ids, "seconds": seconds, "images": len(images), "peak_rss_mb": peak_rss_mb(),
-                      "threads": torch.get_num_threads()}))
+        timed = lambda: run_alttext(loaded, images, beams, options.batch)
+    runs = [timed() for _ in range(options.repeats)]
+    ids = runs[0][0]
+    if any(other != ids for other, _ in runs[1:]):
+        raise SystemExit(f"{kind}: repeated runs gave different token ids")
+    print(json.dumps({"ids": ids, "seconds": sorted(seconds for _, seconds in runs), "images": len(images),
+                      "peak_rss_mb": peak_rss_mb(), "threads": torch.get_num_threads()}))
 
 
 def run_config(name: str, kind: str, count: int, beams: int, options, *, batch: int | None = None,
                device: str = "cpu", dtype: str = "float32") -> dict:
     command = [sys.executable, __file__, "--child", "--kind", kind, "--count", str(count), "--beams", str(beams),
-               "--device", device, "--dtype", dtype, "--architecture", str(options.architecture)]
+               "--device", device, "--dtype", dtype, "--architecture", str(options.architecture),
+               "--repeats", str(1 if kind == "generate-int8" or name.endswith("(ids only)") else options.repeats)]
     if batch:
         command += ["--batch", str(batch)]
     env = {**os.environ, "PYTHONPATH": str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", "")}
@@ -165,7 +173,9 @@ def run_config(name: str, kind: str, count: int, beams: int, options, *, batch: 
         raise SystemExit(f"{name} failed:\n{result.stderr[-3000:]}")
     data = json.loads(result.stdout.strip().splitlines()[-1])
     data["name"] = name
-    data["rate"] = data["images"] / data["seconds"]
+    seconds = data["seconds"]
+    data["rate"] = data["images"] / seconds[len(seconds) // 2]  # the median run
+    data["range"] = f"{data['images'] / seconds[-1]:.2f}–{data['images'] / seconds[0]:.2f}"
     return data
 
 
@@ -208,11 +218,11 @@ def gpu_rows(options) -> list[tuple[dict, str]]:
 
 
 def table(rows: list[tuple[dict, str]], reference_rate: float) -> str:
-    lines = ["| configuration | images | images/s | x reference | peak RSS MB | exactness |",
-             "|---|---:|---:|---:|---:|---|"]
+    lines = ["| configuration | images | images/s (median) | range | x reference | peak RSS MB | exactness |",
+             "|---|---:|---:|---:|---:|---:|---|"]
     for data, note in rows:
-        lines.append(f"| {data['name']} | {data['images']} | {data['rate']:.2f} | {data['rate'] / reference_rate:.2f} "
-                     f"| {data['peak_rss_mb']:.0f} | {note} |")
+        lines.append(f"| {data['name']} | {data['images']} | {data['rate']:.2f} | {data['range']} "
+                     f"| {data['rate'] / reference_rate:.2f} | {data['peak_rss_mb']:.0f} | {note} |")
     return "\n".join(lines)
 
 
@@ -222,6 +232,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--reference-images", type=int, default=8, help="images for the slow one-per-call reference")
     parser.add_argument("--batch-size", type=int, default=None, help="alttext batch size (default: its own)")
     parser.add_argument("--architecture", type=Path, default=DEFAULT_ARCHITECTURE)
+    parser.add_argument("--repeats", type=int, default=3,
+                        help="timed runs per configuration; the table shows the median and the range")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--kind", help=argparse.SUPPRESS)
     parser.add_argument("--count", type=int, help=argparse.SUPPRESS)
@@ -243,7 +255,8 @@ def main(argv: list[str] | None = None) -> int:
     reference_rate = rows[0][0]["rate"]
     print(f"\nCPU: {os.cpu_count()} cores, {rows[0][0]['threads']} torch threads; load average before "
           f"{load_before[0]:.2f}, after {os.getloadavg()[0]:.2f}; {TOKENS} tokens per image; "
-          f"reference predict_step timed on {options.reference_images} images, the rest on {options.images}.\n")
+          f"reference predict_step timed on {options.reference_images} images, the rest on {options.images}; "
+          f"median of {options.repeats} timed runs per configuration.\n")
     print(table(rows, reference_rate))
     if has_cuda():
         gpu = gpu_rows(options)
