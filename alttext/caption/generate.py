@@ -118,8 +118,8 @@ def _fast_generate(loaded: LoadedModel, pixel_values: torch.Tensor, plan: Search
     """
     from alttext.caption import fast_vit_gpt2, heap
 
-    fast_vit_gpt2.use_column_major_weights(loaded.model)
-    if loaded.device.type == "cpu":
+    if loaded.device.type == "cpu":  # both address how the CPU runs; a GPU keeps the model as loaded
+        fast_vit_gpt2.use_column_major_weights(loaded.model)
         heap.keep_freed_memory()
     count = pixel_values.shape[0]
     workers = _cpu_threads() if loaded.device.type == "cpu" else 1
