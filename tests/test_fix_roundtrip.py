@@ -120,3 +120,14 @@ def test_rendered_output_has_exactly_the_captions(tree: Path, name: str) -> None
     fix_tree(tree, paths=[name])
     alts = _alts_of_html(_render(name, (tree / name).read_text(encoding="utf-8")))
     assert alts == RENDERED_ALTS[name]
+
+
+
+def test_a_bare_alt_gets_a_value_not_a_second_alt(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    copy_case(tmp_path, [])
+    (tmp_path / "form.html").write_text("<input type=image src=img/dog.png alt>\n", encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    fix_tree(tmp_path, paths=["form.html"])
+    fixed = (tmp_path / "form.html").read_text(encoding="utf-8")
+    assert fixed == f'<input type=image src=img/dog.png alt="{DOG}">\n'
+    assert fixed.count("alt") == 1 and _alts_of_html(fixed) == [DOG]

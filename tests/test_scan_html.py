@@ -85,7 +85,7 @@ ONE_IMAGE = [
     pytest.param('<input type="IMAGE" src="go.png">', "ALT003", None, id="input-type-upper"),
     pytest.param('<input type="image" src="go.png" alt="">', "ALT003", "", id="input-empty-alt"),
     pytest.param('<input type="image" src="go.png" alt="  ">', "ALT003", "  ", id="input-blank-alt"),
-    pytest.param('<input type="image" src="go.png" alt>', "ALT003", None, id="input-bare-alt"),
+    pytest.param('<input type="image" src="go.png" alt>', "ALT003", "", id="input-bare-alt"),  # as alt=""
     pytest.param('<input type="image" src="go.png" alt="Go">', None, "Go", id="input-alt"),
     pytest.param('<input type="image" alt="" aria-label="Search">', None, "Search", id="input-aria-label"),
     pytest.param('<input type="image" title="Search">', None, "Search", id="input-title"),
@@ -319,7 +319,7 @@ SLOTS = [
     pytest.param("<img src='a.png' alt='  '>", "html-value", "alt", 22, 24, "'", id="img-blank-single"),
     pytest.param("<img src=a.png alt=&#32;>", "html-value", "alt", 19, 24, "", id="img-blank-unquoted"),
     pytest.param('<input type=image alt="">', "html-value", "alt", 23, 23, '"', id="input-empty-value"),
-    pytest.param("<input type=image alt>", "html-attribute", "alt", 6, 6, '"', id="input-bare-alt"),
+    pytest.param("<input type=image alt>", "html-bare-value", "alt", 21, 21, '"', id="input-bare-alt"),
     pytest.param("<area href=x alt=''>", "html-value", "alt", 18, 18, "'", id="area-empty-single"),
     pytest.param('<svg role="img"><path/></svg>', "svg-title", "title", 16, 16, '"', id="svg-after-gt"),
     pytest.param('<svg role="img" />', "html-attribute", "aria-label", 4, 4, '"', id="svg-self-closing"),
@@ -345,6 +345,8 @@ def fill_slot(html: str, image: ImageRef, text: str = "Filled") -> str:
         replacement = f' {slot.attribute}="{text}"'
     elif slot.form == "html-value":
         replacement = text
+    elif slot.form == "html-bare-value":
+        replacement = f'="{text}"'
     else:
         assert slot.form == "svg-title"
         replacement = f"<title>{text}</title>"

@@ -82,6 +82,10 @@ def _html_value(slot: AltSlot, alt: str) -> str:
     return f'"{escape_html_attribute(alt)}"'
 
 
+def _html_bare_value(slot: AltSlot, alt: str) -> str:
+    return f'="{escape_html_attribute(alt)}"'
+
+
 def _svg_title(slot: AltSlot, alt: str) -> str:
     return f"<title>{escape_html_text(alt)}</title>"
 
@@ -98,6 +102,7 @@ def _rst_option(slot: AltSlot, alt: str) -> str:
 _RENDERERS = {
     "html-attribute": _html_attribute,
     "html-value": _html_value,
+    "html-bare-value": _html_bare_value,
     "svg-title": _svg_title,
     "markdown": _markdown,
     "rst-option": _rst_option,

@@ -15,6 +15,7 @@ class AltSlot:
     - "html-attribute": insert ` {attribute}="..."` (start == end, right after the tag name)
     - "html-value": replace the value between the quotes of an existing attribute
       (`quote` is the quote character used, '' for an unquoted value)
+    - "html-bare-value": insert `="..."` right after a bare attribute's name (`<input alt>`)
     - "svg-title": insert `<title>...</title>` (right after the `>` of `<svg ...>`)
     - "markdown": the text between `![` and `]`
     - "rst-option": insert `{newline}{indent}:alt: ...` (right after the last option line)

@@ -181,7 +181,7 @@ class _Scan:
         name = self._aria_name(attributes)
         if name is not None:
             return _image_ref(match, attributes, kind, name)
-        if alt is None or alt.quote is None:
+        if alt is None:
             return _image_ref(match, attributes, kind, None, rule, _attribute_slot(match, "alt"))
         return _image_ref(match, attributes, kind, alt.value, rule, _value_slot(alt))
 
@@ -308,7 +308,9 @@ def _attribute_slot(match: re.Match[str], attribute: str) -> AltSlot:
 
 
 def _value_slot(attribute: Attribute) -> AltSlot:
-    return AltSlot(attribute.start, attribute.end, "html-value", "alt", attribute.quote or "")
+    if attribute.quote is None:  # a bare `alt`: give it a value rather than add a second alt
+        return AltSlot(attribute.start, attribute.end, "html-bare-value", "alt")
+    return AltSlot(attribute.start, attribute.end, "html-value", "alt", attribute.quote)
 
 
 def _svg_title(text: str, pos: int) -> str | None:
