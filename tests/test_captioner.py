@@ -161,16 +161,33 @@ def test_new_model_revision_misses(tiny_model_dir: Path, photos: list[Path], tmp
     cache = tmp_path / "c.sqlite3"
     Captioner(model_dir, cache=cache, device="cpu").caption_results(photos[:2])
     weights = next(model_dir.glob("*.safetensors"))
-    os.utime(weights, ns=(weights.stat().st_atime_ns, weights.stat().st_mtime_ns + 10**9))  # new weights
+    data = bytearray(weights.read_bytes())
+    data[-1] ^= 1  # new weights of the same size: the last parameter's last byte changes
+    weights.write_bytes(bytes(data))
     captioner = Captioner(model_dir, cache=cache, device="cpu")
     assert not any(r.cached for r in captioner.caption_results(photos[:2]))
     assert captioner.model_loads == 1
 
 
+def test_a_copy_of_the_model_folder_elsewhere_hits_the_cache(tiny_model_dir: Path, photos: list[Path],
+                                                            tmp_path: Path) -> None:
+    """A fresh checkout (other path, new file times) of the same model files reuses the captions."""
+    cache = tmp_path / "c.sqlite3"
+    first = Captioner(tiny_model_dir, cache=cache, device="cpu").caption_results(photos[:2])
+    elsewhere = Path(shutil.copytree(tiny_model_dir, tmp_path / "checkout" / "model"))
+    for path in elsewhere.iterdir():
+        os.utime(path, ns=(path.stat().st_atime_ns, path.stat().st_mtime_ns + 10**9))
+    captioner = Captioner(elsewhere, cache=cache, device="cpu")
+    again = captioner.caption_results(photos[:2])
+    assert all(result.cached for result in again)
+    assert [r.caption for r in again] == [r.caption for r in first]
+    assert captioner.model_loads == 0
+
+
 def test_identity_matches_the_loader(tiny_model_dir: Path) -> None:
     captioner = Captioner(tiny_model_dir, cache=None, device="cpu")
     loaded = captioner._model()
-    assert model_identity(str(tiny_model_dir)) == (loaded.model_id, loaded.revision)
+    assert model_identity(str(tiny_model_dir)) == ("folder", loaded.revision)
 
 
 def test_bad_images_get_errors_and_the_rest_captions(tiny_model_dir: Path, photos: list[Path],

@@ -59,7 +59,9 @@ def test_fingerprint_changes_with_weights_and_config(tiny_model_dir, tmp_path):
     config = json.loads((copy / "config.json").read_text())
     config["decoder_start_token_id"] = 1
     (copy / "config.json").write_text(json.dumps(config))
-    assert len({before, after_weights, folder_fingerprint(copy)}) == 3
+    after_config = folder_fingerprint(copy)
+    (copy / "generation_config.json").write_text(json.dumps({"num_beams": 2}))
+    assert len({before, after_weights, after_config, folder_fingerprint(copy)}) == 4
 
 
 def test_bf16_on_cpu_when_asked(tiny_model_dir):

@@ -391,14 +391,15 @@ def _open_cache(cache: CaptionCache | str | os.PathLike[str] | bool | None) -> C
 def model_identity(name: str, revision: str | None = None) -> tuple[str, str] | None:
     """(model id, revision) as the loader will report them, found without loading anything.
 
-    A folder: its absolute path and the loader's fingerprint of its files. A hub id: the
-    id and the commit of the cached snapshot, read from the Hugging Face cache folder
-    directly (importing huggingface_hub costs longer than a whole cached run).
+    A folder: "folder" and the loader's fingerprint of its files, not its path, so a fresh
+    checkout or a CI runner elsewhere finds the captions made with the same model files. A
+    hub id: the id and the commit of the cached snapshot, read from the Hugging Face cache
+    folder directly (importing huggingface_hub costs longer than a whole cached run).
     None when the model is not on this machine.
     """
     folder = Path(name).expanduser()
     if folder.is_dir():
-        return str(folder.resolve()), folder_fingerprint(folder)
+        return "folder", folder_fingerprint(folder)
     commit = cached_hub_commit(name, revision)
     return (name, commit) if commit else None
 

@@ -25,6 +25,8 @@ DTYPE_NAMES = {
     "bf16": "bfloat16", "bfloat16": "bfloat16",
 }
 WEIGHT_SUFFIXES = (".safetensors", ".bin", ".pt", ".pth", ".msgpack", ".h5")
+SETTINGS_SUFFIXES = (".json", ".txt", ".model", ".py")  # configs, tokenizer vocabularies, model code
+SAMPLED_BYTES = 1 << 20  # read from each end of a weight file for its fingerprint
 
 
 class ModelUnavailable(Exception):
@@ -196,15 +198,26 @@ def _cached_commit(repo_id: str, revision: str | None) -> str | None:
 
 
 def folder_fingerprint(folder: Path) -> str:
-    """A short hash of config.json's bytes and the weight files' names, sizes and mtimes."""
+    """A short hash of what a model folder holds, the same for any copy or checkout of it.
+
+    Settings and tokenizer files are hashed whole. A weight file counts by its size and its
+    first and last SAMPLED_BYTES: the safetensors header lists every tensor's offsets, and two
+    trainings differ at both ends, while hashing gigabytes would slow every cached run.
+    """
     digest = hashlib.sha256()
-    config = folder / "config.json"
-    if config.is_file():
-        digest.update(config.read_bytes())
     for path in sorted(folder.iterdir()):
-        if path.is_file() and path.name.endswith(WEIGHT_SUFFIXES):
-            stat = path.stat()
-            digest.update(f"{path.name}:{stat.st_size}:{stat.st_mtime_ns};".encode())
+        if not path.is_file() or not path.name.endswith(WEIGHT_SUFFIXES + SETTINGS_SUFFIXES):
+            continue
+        digest.update(path.name.encode() + b"\0")
+        if path.name.endswith(SETTINGS_SUFFIXES):
+            digest.update(path.read_bytes())
+            continue
+        size = path.stat().st_size
+        digest.update(f"{size}\0".encode())
+        with path.open("rb") as weights:
+            digest.update(weights.read(SAMPLED_BYTES))
+            weights.seek(max(SAMPLED_BYTES, size - SAMPLED_BYTES))
+            digest.update(weights.read(SAMPLED_BYTES))
     return "local-" + digest.hexdigest()[:16]
 
 
