@@ -175,3 +175,26 @@ def test_proposals_in_another_folder_resolve_documents_from_there(tree: Path) ->
     assert _entry(data, "../guide.md", 8)["image"] == "../img/dog.png"
     assert main(["apply", "review/alt.json"]) == 1
     assert (tree / "api.rst").read_bytes() == (FIX_DATA / "api.out.rst").read_bytes()
+
+
+TABLE = """\
++-------------------------+------+
+| .. image:: img/dog.png  | Dog  |
++-------------------------+------+
+"""
+
+
+def test_an_image_in_a_table_cell_is_reported_not_written(tree: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """fix and suggest name it; apply refuses alt text a person typed in for it."""
+    (tree / "table.rst").write_text(TABLE, encoding="utf-8")
+    _, log, _ = fix_tree(tree, paths=["table.rst"])
+    assert (tree / "table.rst").read_text(encoding="utf-8") == TABLE
+    assert "table.rst:2:3: skipped: alt text cannot be written here" in log.stream.getvalue()
+    data = _suggest(tree)
+    entry = _entry(data, "table.rst", 2)
+    assert entry["status"] == "skip" and "add it by hand" in entry["problem"]
+    entry.update(status="accepted", alt="A brown dog")
+    _save(tree, data)
+    main(["apply", "alt.json"])
+    assert "table.rst:2:3: error: alt text cannot be written here" in capsys.readouterr().err
+    assert (tree / "table.rst").read_text(encoding="utf-8") == TABLE

@@ -559,3 +559,34 @@ def test_mutated_fixtures_never_crash(data: st.DataObject) -> None:
         )
     for ref in find_images(text):
         assert_consistent(text, ref)
+
+
+GRID_TABLE = """\
+Intro.
+
++------------------------+------------+
+| .. image:: a.png       | Text       |
+|                        |            |
++========================+============+
+| .. image:: b.png       | Plain      |
+|    :alt: A red square  |            |
++------------------------+------------+
+| A cell spanning two columns.        |
+|                                     |
+| .. figure:: c.png                   |
++-------------------------------------+
+
+.. image:: d.png
+"""
+
+
+def test_images_in_grid_table_cells_are_found_where_they_are() -> None:
+    refs = find_images(GRID_TABLE)
+    assert [(ref.src, ref.alt) for ref in refs] == docutils_images(GRID_TABLE)
+    index = LineIndex(GRID_TABLE)
+    assert [(index.position(ref.start), ref.rule) for ref in refs] == [
+        ((4, 3), MISSING), ((7, 3), None), ((12, 3), MISSING), ((15, 1), MISSING)
+    ]
+    assert all(GRID_TABLE[ref.start : ref.start + 3] == ".. " for ref in refs)
+    # An :alt: line would not fit a cell's width: found, reported, but given no slot.
+    assert [ref.slot is None for ref in refs] == [True, True, True, False]

@@ -6,7 +6,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 
 from alttext.document import DocumentError, read_document
-from alttext.fix.plan import Rewrite, Target, plan_document, rewrite
+from alttext.fix.plan import NO_SLOT_PROBLEM, Rewrite, Target, plan_document, rewrite
 from alttext.fix.proposals import WRITE_STATUSES, Entry, decorative_problem, sha256
 from alttext.fix.resolve import Resolver
 from alttext.fix.run import Log
@@ -63,6 +63,9 @@ def _alt_for(entry: Entry, target: Target | None, log: Log) -> str | None:
     where = f"{entry.document}:{entry.line}:{entry.column}"
     if target is None:
         log.error(f"{where}: error: no image without alt text here any more ({entry.src}); entry {entry.number} not applied")
+        return None
+    if target.ref.slot is None:
+        log.error(f"{where}: error: {NO_SLOT_PROBLEM} ({entry.src}); entry {entry.number} not applied")
         return None
     if entry.image_sha256 is not None and _image_hash(target) != entry.image_sha256:
         log.error(f"{where}: error: the image changed since the proposals were made ({entry.src}); "

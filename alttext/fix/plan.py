@@ -70,18 +70,25 @@ class Rewrite:
         return not self.problems and self.data != self.plan.document.raw
 
 
+# Images alttext finds but cannot give alt text without reflowing their markup.
+NO_SLOT_PROBLEM = ("alt text cannot be written here without reflowing the markup "
+                   "(a grid table cell, or a MyST directive with YAML options); add it by hand")
+
+
 def plan_document(document: Document, syntax: str, resolver: Resolver) -> DocumentPlan:
     """The images of `document` that lack alt text, each with the image it shows."""
     images = find_images(document.text, syntax)
     lines = LineIndex(document.text)
     targets = []
     for index, ref in enumerate(images):
-        if not ref.needs_alt or ref.slot is None:
-            continue  # has alt text (a person's, or decorative ""), or nowhere to put it
+        if not ref.needs_alt:
+            continue  # has alt text (a person's, or decorative "")
         line, column = lines.position(ref.start)
         image = resolver.resolve(ref.src, document.path)
         target = Target(document.path, index, ref, line, column, image, problem=image.problem, is_error=image.is_error)
-        if image.text is not None:
+        if ref.slot is None:
+            target.problem, target.is_error = NO_SLOT_PROBLEM, False
+        elif image.text is not None:
             target.alt = normalize_alt(image.text)  # an SVG's own title says it best
         targets.append(target)
     return DocumentPlan(document.path, syntax, document, images, targets)

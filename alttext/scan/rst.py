@@ -12,6 +12,7 @@ from __future__ import annotations
 import itertools
 import operator
 import re
+from dataclasses import replace
 
 from alttext.scan.base import AltSlot, ImageRef
 
@@ -35,6 +36,7 @@ _ITEM_MARKERS = re.compile(
 )
 # A quoted literal block: unindented lines starting with the same ASCII punctuation.
 _QUOTE = re.compile(r"[!-/:-@\[-`{-~]")
+_GRID_BORDER = re.compile(r"\+(?:[-=]+\+)+")  # a grid table's top border and row separators
 _IMAGE_KINDS = {"image": "rst-image", "figure": "rst-figure"}
 # Directives whose body is not reStructuredText: nothing inside them is a directive.
 _OPAQUE = frozenset(
@@ -97,6 +99,16 @@ def _split_lines(text: str) -> tuple[list[str], list[int]]:
     if lines[-1] == "":  # the text ends with a line end: no line after it
         lines.pop()
     return lines, starts[: len(lines)]
+
+
+def _document_offset(pieces: list[tuple[int, str]], offset: int) -> int:
+    """Where `offset` in the joined cell text ("\n" between pieces) lies in the document."""
+    for start, piece in pieces:
+        if offset <= len(piece):
+            return start + offset
+        offset -= len(piece) + 1
+    start, piece = pieces[-1]
+    return start + len(piece)
 
 
 def _leading(line: str) -> str:
@@ -175,6 +187,10 @@ class _Scanner:
                     index, literal_after = self.quoted_literal_end(index, indent), -1
                     continue
             literal_after = -1
+            if previous_blank and _GRID_BORDER.fullmatch(stripped) and "\t" not in line:
+                index = self.grid_table(index, len(line) - len(line.lstrip(_BLANKS)))
+                paragraph_indent, item_paragraph, previous_blank = -1, False, False
+                continue
             # A line that goes on with a paragraph is text, whatever it starts with;
             # only a new list item after an item's line starts something new.
             continues = not previous_blank and indent == paragraph_indent
@@ -204,6 +220,36 @@ class _Scanner:
             previous_blank = False
             index += 1
         return self.refs
+
+    def grid_table(self, index: int, left: int) -> int:
+        """Find the images in the cells of the grid table whose top border is line `index`.
+
+        Each cell's text is scanned as a document of its own and its findings are mapped back
+        to the table's lines. They get no slot: an `:alt:` line would not fit the cell's width.
+        Returns the first line after the table.
+        """
+        lines, end = self.lines, index + 1
+        while end < len(lines) and lines[end][left : left + 1] in ("+", "|") and lines[end][:left].strip() == "":
+            end += 1
+        columns = [left + offset for offset, char in enumerate(lines[index][left:]) if char == "+"]
+        row: list[int] = []
+        for current in range(index + 1, end):
+            if _GRID_BORDER.fullmatch(lines[current].strip()):
+                self.grid_row(row, columns)
+                row = []
+            else:
+                row.append(current)
+        return end
+
+    def grid_row(self, row: list[int], columns: list[int]) -> None:
+        """The images in one row of a grid table: its cells lie between bars found on every line."""
+        bars = [column for column in columns if all(self.lines[line][column : column + 1] in ("|", "+") for line in row)]
+        for first, last in itertools.pairwise(bars):
+            pieces = [(self.starts[line] + first + 1, self.lines[line][first + 1 : last]) for line in row]
+            cell = "\n".join(piece for _, piece in pieces)
+            for ref in find_images(cell):
+                self.refs.append(replace(ref, start=_document_offset(pieces, ref.start),
+                                         end=_document_offset(pieces, ref.end), slot=None))
 
     def quoted_literal_end(self, index: int, indent: int) -> int:
         """The first line after the quoted literal block that starts at `index`."""
