@@ -436,6 +436,11 @@ TREE_CASES = [
     pytest.param("<section aria-hidden=true><p>a</section><img src=v>", id="section-end-closes-p"),
     pytest.param("<div><p hidden>a</div><img src=v>", id="div-end-closes-p"),
     pytest.param("<table><tr><td hidden><img src=h></td><td><img src=v></td></tr></table>", id="table-cells"),
+    # The parser turns <image> into <img>, except for SVG's own <image>.
+    pytest.param("<p><image src=v></p><IMAGE SRC=w>", id="image-is-img"),
+    pytest.param("<div hidden><image src=h></div><image src=v>", id="hidden-image"),
+    pytest.param("<svg><g><image src=h /></g></svg><image src=v>", id="svg-image-is-not-img"),
+    pytest.param("<svg><foreignObject><image src=v></foreignObject><image src=h></svg>", id="html-island-in-svg"),
 ]
 
 

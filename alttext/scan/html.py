@@ -28,7 +28,7 @@ Attributes = dict[str, Attribute]
 # Cheap tests on the whole document decide which work it needs at all. They run on
 # its UTF-8 bytes, ASCII-lower-cased: far faster than str.lower() on non-ASCII text,
 # and exactly HTML's case-insensitivity. `in` and literal-prefixed patterns are fast.
-_IMAGE_MARKERS = (b"<img", b"<input", b"<area", b"role")
+_IMAGE_MARKERS = (b"<img", b"<image", b"<input", b"<area", b"role")
 _MAYBE_ROLE_IMG = re.compile(rb"""role[\t\n\f\r ]*=[\t\n\f\r ]*["']?[^"'>]*?(?:img|graphics-|&)""")
 _MAYBE_DISPLAY_NONE = re.compile(rb"display[\t\n\f\r ]*:[\t\n\f\r ]*none")
 _MAYBE_VISIBILITY_HIDDEN = re.compile(rb"visibility[\t\n\f\r ]*:[\t\n\f\r ]*(?:hidden|collapse)")
@@ -77,6 +77,8 @@ def find_images(text: str) -> list[ImageRef]:
 def _scan_pattern_for(folded: bytes) -> re.Pattern[str]:
     """The scan pattern that stops at exactly the tags this document needs looked at."""
     start_names = {"img", "input", "area"}
+    if b"<image" in folded:
+        start_names.add("image")
     end_names: set[str] = set()
     attribute_names: set[str] = set()
     if b"<template" in folded:
@@ -149,6 +151,8 @@ class _Scan:
     def _image(self, match: re.Match[str], name: str, attributes: Attributes) -> ImageRef | None:
         if name == "img":
             return self._img(match, attributes)
+        if name == "image":  # the HTML parser makes it an <img>, except as SVG's own <image>
+            return None if self._in_foreign_content(match.start("tag")) else self._img(match, attributes)
         if name == "input":
             kind_ok = attributes.get("type", _NONE).value.lower() == "image"
             return self._input_or_area(match, attributes, "input", "ALT003") if kind_ok else None
@@ -221,6 +225,15 @@ class _Scan:
         if title is not None and not _is_blank(title.value):
             return title.value
         return None
+
+    def _in_foreign_content(self, offset: int) -> bool:
+        """Inside <svg> or <math>, unless an HTML island (<foreignObject>) is nearer."""
+        for name in reversed(self._ancestors(offset)):
+            if name == "foreignobject":
+                return False
+            if name in ("svg", "math"):
+                return True
+        return False
 
     def _ancestors(self, offset: int) -> list[str]:
         """The ancestors of the element at `offset`, for the rare tags that may close one."""

@@ -213,12 +213,14 @@ class DocumentTree:
                 break
             self.pos = match.end()
             tag = match["name"].lower()
+            leaf = False
             if match["close"]:
                 self.open.end(tag)
             elif match["gt"]:
-                self.open.start(tag, _is_leaf(self.text, match, tag, self.open.foreign > 0))
-            if start == offset:
-                return self.open.names[1:-1]
+                leaf = _is_leaf(self.text, match, tag, self.open.foreign > 0)
+                self.open.start(tag, leaf)
+            if start == offset:  # a leaf (void or self-closing) was not pushed: all open ones are ancestors
+                return self.open.names[1:] if leaf else self.open.names[1:-1]
         return self.open.names[1:]
 
 
