@@ -207,3 +207,22 @@ def test_cached_run_in_a_fresh_process_imports_no_torch(tiny_model_dir: Path, im
     assert json.loads(second.stderr) == {"code": 0, "torch": False, "transformers": False, "PIL": False}
     assert [row["caption"] for row in json.loads(second.stdout)] == [row["caption"] for row in json.loads(first.stdout)]
     assert all(row["cached"] for row in json.loads(second.stdout))
+
+
+# A light install (`pip install alttext`): torch and transformers cannot be imported.
+WITHOUT_CAPTION_EXTRA = ("import sys\nsys.modules['torch'] = sys.modules['transformers'] = None\n"
+                         "from alttext.cli import main\nsys.exit(main(sys.argv[1:]))")
+
+
+@pytest.mark.parametrize("command", ["caption", "fix"])
+def test_without_the_caption_extra_one_line_says_what_to_install(tmp_path: Path, images: list[Path],
+                                                                 tiny_model_dir: Path, command: str) -> None:
+    (tmp_path / "photo.png").write_bytes(images[0].read_bytes())
+    (tmp_path / "page.md").write_text("![](photo.png)\n", encoding="utf-8")
+    target = str(images[0]) if command == "caption" else "page.md"
+    done = subprocess.run([sys.executable, "-c", WITHOUT_CAPTION_EXTRA, command, "--model", str(tiny_model_dir),
+                           "--no-cache", target], cwd=tmp_path, env=subprocess_env(tmp_path),
+                          capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert done.stderr.splitlines()[0] == ("alttext: error: captioning needs the caption extra "
+                                           "(missing: torch, transformers): pip install 'alttext[caption]'")

@@ -282,8 +282,11 @@ class Captioner:
 @contextmanager
 def _loader_bars(*, shown: bool) -> Iterator[None]:
     """Hide transformers' loading bars where ours would not show either (not a terminal)."""
-    from transformers.utils import logging as transformers_logging
-
+    try:
+        from transformers.utils import logging as transformers_logging
+    except ImportError:  # the loader says what is missing
+        yield
+        return
     enabled = transformers_logging.is_progress_bar_enabled()
     if enabled and not shown:
         transformers_logging.disable_progress_bar()

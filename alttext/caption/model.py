@@ -33,6 +33,28 @@ class ModelUnavailable(Exception):
     """The model cannot be loaded; str(error) is one line naming the model and what to do."""
 
 
+CAPTION_PACKAGES = {"torch": "torch", "transformers": "transformers", "PIL": "pillow"}  # module: package
+
+
+def require_caption_packages() -> None:
+    """Raise ModelUnavailable, in one line, when the caption extra is not (fully) installed.
+
+    The packages are imported, not just looked up: loading a model imports them next anyway,
+    and a broken install is caught here too rather than as a traceback further in.
+    """
+    import importlib
+
+    missing = []
+    for module, package in CAPTION_PACKAGES.items():
+        try:
+            importlib.import_module(module)
+        except ImportError:
+            missing.append(package)
+    if missing:
+        raise ModelUnavailable(f"captioning needs the caption extra (missing: {', '.join(missing)}): "
+                               "pip install 'alttext[caption]'")
+
+
 @dataclass
 class LoadedModel:
     model: PreTrainedModel
@@ -98,6 +120,7 @@ def load_model(
             raise ModelUnavailable(f"model folder {name!r} does not exist")
         local_only = _hub_files_status(name, revision)
         source, model_id, fingerprint = name, name, ""
+    require_caption_packages()
     torch_device = resolve_device(device)
     torch_dtype = resolve_dtype(dtype, torch_device)
     _check_quantize(quantize, torch_device, torch_dtype)
@@ -145,6 +168,10 @@ def _hub_offline() -> bool:
 
 def _hub_files_status(repo_id: str, revision: str | None) -> bool:
     """True when the model is in the local cache; else probe the Hub once and explain failure."""
+    import importlib.util
+
+    if importlib.util.find_spec("huggingface_hub") is None:  # it comes with the caption extra
+        require_caption_packages()
     if _cached_commit(repo_id, revision):
         return True
     advice = (
