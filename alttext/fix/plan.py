@@ -84,11 +84,11 @@ def plan_document(document: Document, syntax: str, resolver: Resolver) -> Docume
         if not ref.needs_alt:
             continue  # has alt text (a person's, or decorative "")
         line, column = lines.position(ref.start)
-        image = resolver.resolve(ref.src, document.path)
+        # An image whose alt text cannot be written is neither read nor fetched.
+        image = (resolver.resolve(ref.src, document.path) if ref.slot is not None
+                 else ResolvedImage(ref.src, problem=NO_SLOT_PROBLEM))
         target = Target(document.path, index, ref, line, column, image, problem=image.problem, is_error=image.is_error)
-        if ref.slot is None:
-            target.problem, target.is_error = NO_SLOT_PROBLEM, False
-        elif image.text is not None:
+        if image.text is not None:
             target.alt = normalize_alt(image.text)  # an SVG's own title says it best
         targets.append(target)
     return DocumentPlan(document.path, syntax, document, images, targets)

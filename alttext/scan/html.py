@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from alttext.scan.base import AltSlot, ImageRef
 from alttext.scan.html_patterns import ALL_FOREIGN_TAGS, FLAGS, scan, scan_pattern, tags
 from alttext.scan.html_tree import (
+    FOREIGN_ROOTS,
     Attribute,
     DocumentTree,
     element_extent,
@@ -231,7 +232,7 @@ class _Scan:
         for name in reversed(self._ancestors(offset)):
             if name == "foreignobject":
                 return False
-            if name in ("svg", "math"):
+            if name in FOREIGN_ROOTS:
                 return True
         return False
 

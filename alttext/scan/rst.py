@@ -188,7 +188,7 @@ class _Scanner:
                     continue
             literal_after = -1
             if previous_blank and _GRID_BORDER.fullmatch(stripped) and "\t" not in line:
-                index = self.grid_table(index, len(line) - len(line.lstrip(_BLANKS)))
+                index = self.grid_table(index, len(_leading(line)))
                 paragraph_indent, item_paragraph, previous_blank = -1, False, False
                 continue
             # A line that goes on with a paragraph is text, whatever it starts with;
