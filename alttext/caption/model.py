@@ -127,7 +127,7 @@ def load_model(
     model, image_processor, tokenizer = _from_pretrained(
         source, revision=revision, local_only=local_only, trust_remote_code=trust_remote_code
     )
-    model = _place(model, torch_device, torch_dtype, quantize)
+    model = place_model(model, torch_device, torch_dtype, quantize)
     return LoadedModel(
         model=model,
         image_processor=image_processor,
@@ -280,12 +280,18 @@ def _model_class(config: Any) -> Any:
     raise ModelUnavailable(f"model type {config.model_type!r} is not an image-to-text model")
 
 
-def _place(model: Any, device: torch.device, dtype: torch.dtype, quantize: str | None) -> Any:
+def place_model(model: Any, device: torch.device, dtype: torch.dtype, quantize: str | None) -> Any:
+    """Move a model to its device and dtype, quantized or with the CPU's fastest exact products."""
+    import torch
+
+    from alttext.caption.cpu_products import use_fast_products
 
     _set_cpu_threads(device)
     model = model.to(device=device, dtype=dtype)
     if quantize == "int8":
         model = quantize_int8(model)
+    elif device.type == "cpu" and dtype == torch.float32:
+        use_fast_products(model)
     return model.eval()
 
 
