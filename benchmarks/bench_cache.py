@@ -105,8 +105,8 @@ def main() -> int:
     print(f"{'images':<22} {'count':>6} {'MB':>7} {'first run s':>12} {'cached run s':>13} "
           f"{'all cached':>11} {'torch imported':>15}")
     for label, count, megabytes, warm, seconds, cached, loaded_torch in rows:
-        print(f"{label:<22} {count:>6} {megabytes:>7.1f} {warm:>12.2f} {seconds:>13.3f} {str(cached):>11} "
-              f"{str(loaded_torch):>15}")
+        print(f"{label:<22} {count:>6} {megabytes:>7.1f} {warm:>12.2f} {seconds:>13.3f} {cached!s:>11} "
+              f"{loaded_torch!s:>15}")
     print(f"{'reference: import torch, transformers (fresh process)':<61} {reference:>13.3f}")
     print(f"(best of {args.runs} fresh processes each; first run = the tiny test model captioning every image)")
     return 0
