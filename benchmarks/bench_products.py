@@ -39,6 +39,19 @@ def gflops(product, rows: int, inputs: int, outputs: int, repeats: int) -> float
     return 2 * rows * inputs * outputs / statistics.median(seconds) / 1e9
 
 
+def compare(rows: int, inputs: int, outputs: int, repeats: int) -> tuple[float, float, float]:
+    """MKL's and oneDNN's GFLOP/s for one shape, and their largest relative difference."""
+    import torch
+
+    x, weight, bias = torch.randn(rows, inputs), torch.randn(outputs, inputs) * 0.02, torch.randn(outputs)
+    onednn = torch.ops.mkldnn._linear_pointwise
+    mkl = gflops(lambda: torch.nn.functional.linear(x, weight, bias), rows, inputs, outputs, repeats)
+    dnn = gflops(lambda: onednn(x, weight, bias, "none", [], ""), rows, inputs, outputs, repeats)
+    expected = torch.nn.functional.linear(x, weight, bias)
+    difference = (onednn(x, weight, bias, "none", [], "") - expected).abs().max() / expected.abs().max()
+    return mkl, dnn, float(difference)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=7)
@@ -52,16 +65,11 @@ def main(argv: list[str] | None = None) -> int:
         raise SystemExit("this torch build has no oneDNN")
     torch.set_num_threads(1)
     torch.manual_seed(0)
-    onednn = torch.ops.mkldnn._linear_pointwise
     print("| product | rows x in x out | MKL GFLOP/s | oneDNN GFLOP/s | oneDNN / MKL | largest difference |")
     print("|---|---|---:|---:|---:|---:|")
     with torch.inference_mode():
         for what, rows, inputs, outputs in SHAPES:
-            x, weight, bias = torch.randn(rows, inputs), torch.randn(outputs, inputs) * 0.02, torch.randn(outputs)
-            mkl = gflops(lambda: torch.nn.functional.linear(x, weight, bias), rows, inputs, outputs, options.repeats)
-            dnn = gflops(lambda: onednn(x, weight, bias, "none", [], ""), rows, inputs, outputs, options.repeats)
-            expected = torch.nn.functional.linear(x, weight, bias)
-            difference = (onednn(x, weight, bias, "none", [], "") - expected).abs().max() / expected.abs().max()
+            mkl, dnn, difference = compare(rows, inputs, outputs, options.repeats)
             print(f"| {what} | {rows} x {inputs} x {outputs} | {mkl:.1f} | {dnn:.1f} | {dnn / mkl:.2f} "
                   f"| {difference:.1e} |")
     return 0
