@@ -6,10 +6,10 @@ The default model (nlpconnect/vit-gpt2-image-captioning) cannot be downloaded he
 speed does not depend on its weights' values, so this builds the same architecture with random
 weights (seed 0) from ../shared/reference-model/config.json, with its image processor. Every
 configuration generates exactly 16 tokens per image (min_length = max_length = 16) on
-synthetic 640x480 JPEG photos, and runs in its own process so its peak memory (RSS high-water mark,
-model included) is its own. Each configuration is timed --repeats times (default 3) after a
-warm-up call of the timed calls' size; the table gives the median and the range, since a shared machine's speed drifts by
-10-20% from one minute to the next. Configurations:
+synthetic 640x480 JPEG photos, and runs in its own process so its peak memory (RSS high-water
+mark, model included) is its own. Each configuration is timed --repeats times (default 3) after
+a warm-up call of the timed calls' size; the table gives the median and the range, since a
+shared machine's speed drifts by 10-20% from one minute to the next. Configurations:
 
 - reference predict_step: the model card's code, one image per `generate` call, beams 4
   (slow: timed on the first --reference-images images only);

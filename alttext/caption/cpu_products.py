@@ -3,9 +3,9 @@
 torch computes an fp32 `nn.Linear` with MKL's sgemm. oneDNN, which torch also ships, computes
 the same products faster on CPUs that MKL does not tune for: on an AMD EPYC, 7-27% for the
 encoder's and 1.6-2x for the vocabulary's (`python benchmarks/bench_products.py` measures
-both for each of the default model's shapes). Both
-multiply and accumulate in fp32; only the order of the additions differs, so results differ
-in the last bits, as MKL's own do between a product of one row and one of many.
+both for each of the default model's shapes). Both multiply and accumulate in fp32; only the
+order of the additions differs, so results differ in the last bits, as MKL's own do between a
+product of one row and one of many.
 
 `use_fast_products(model)` switches a loaded model's layers over in place, so alttext's own
 decoding loop and `model.generate` on that model compute the very same values.

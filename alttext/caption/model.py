@@ -281,7 +281,7 @@ def _model_class(config: Any) -> Any:
 
 
 def place_model(model: Any, device: torch.device, dtype: torch.dtype, quantize: str | None) -> Any:
-    """Move a model to its device and dtype, quantized or with the CPU's fastest exact products."""
+    """Move a model to its device and dtype; on the CPU, quantize it or run fp32 products through oneDNN."""
     import torch
 
     from alttext.caption.cpu_products import use_fast_products
