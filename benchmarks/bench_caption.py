@@ -39,7 +39,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
-DEFAULT_ARCHITECTURE = REPO.parent / "shared" / "reference-model"
+DEFAULT_ARCHITECTURE = HERE / "reference-model"
 TOKENS = 16
 
 

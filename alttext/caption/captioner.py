@@ -30,6 +30,7 @@ from alttext.caption.model import (
     ModelUnavailable,
     folder_fingerprint,
 )
+from alttext.caption.precision import expected_precision, precision_key
 
 if TYPE_CHECKING:
     import torch
@@ -114,6 +115,7 @@ class Captioner:
         self.model_loads = 0  # how often a model was loaded (0 for a fully cached run)
         self.images_captioned = 0  # distinct images the model ran on
         self._loaded: LoadedModel | None = None
+        self._precision = expected_precision(self.device, dtype, quantize)  # the loader's, once loaded
         self._identity = model_identity(self.model_name, revision) if self.cache else None
         if self.cache and self._identity is None:
             self._model()  # not on disk: fail now, with the loader's one-line reason, or download it
@@ -173,7 +175,8 @@ class Captioner:
     # The persistent cache.
 
     def _key(self, digest: str, identity: tuple[str, str]) -> CacheKey:
-        return CacheKey(digest, identity[0], identity[1], self.settings.key(), self.cleaning_key)
+        settings = f"{self.settings.key()};{self._precision}"
+        return CacheKey(digest, identity[0], identity[1], settings, self.cleaning_key)
 
     def _from_cache(self, digests: list[str]) -> dict[str, CaptionResult]:
         if self.cache is None or self._identity is None or not digests:
@@ -218,6 +221,7 @@ class Captioner:
             except ValueError as error:  # a device, dtype or quantization this machine cannot use
                 raise ModelUnavailable(str(error)) from None
             self.model_loads += 1
+            self._precision = precision_key(str(self._loaded.dtype), self._loaded.quantized)
             # A hub model downloaded just now has a revision only from here on.
             self._identity = (model_identity(self.model_name, self.revision)
                               or (self._loaded.model_id, self._loaded.revision))
@@ -226,11 +230,17 @@ class Captioner:
     def _run_model(self, todo: list[_Work]) -> dict[str, CaptionResult]:
         from alttext.caption.generate import recommended_batch_size
 
+        guessed = self._precision
         loaded = self._model()
         assert self._identity is not None
+        answered: dict[str, CaptionResult] = {}
+        if self._precision != guessed:  # the device's precision was guessed wrong: look again
+            answered = self._from_cache([work.content_hash for work in todo])
+            todo = [work for work in todo if work.content_hash not in answered]
+            if not todo:
+                return answered
         size = self.batch_size or recommended_batch_size(loaded, self.settings)
         batches = [todo[start:start + size] for start in range(0, len(todo), size)]
-        answered: dict[str, CaptionResult] = {}
         with ThreadPoolExecutor(1, thread_name_prefix="alttext-decode") as pool, \
                 self._progress(len(todo)) as advance:
             upcoming: Future[_Batch] = pool.submit(_prepare, loaded, batches[0])
