@@ -273,3 +273,30 @@ def test_other_model_families_load_and_fall_back_to_generate(tmp_path):
     eos = loaded.model.generation_config.eos_token_id
     assert ids == [cut_after_eos(row, (eos,)) for row in expected]
     assert decode(loaded, ids) == [text.strip() for text in loaded.tokenizer.batch_decode(expected, skip_special_tokens=True)]
+
+
+@pytest.mark.parametrize(("removed", "named"), [
+    pytest.param(("tokenizer.json", "tokenizer_config.json"), "no tokenizer files", id="none-at-all"),
+    pytest.param(("tokenizer.json", "tokenizer_config.json", "generation_config.json"), "no tokenizer files",
+                 id="nor-generation-config"),
+])
+def test_folder_without_tokenizer_names_the_missing_files(tiny_model_dir: Path, tmp_path: Path,
+                                                          removed: tuple[str, ...], named: str) -> None:
+    folder = tmp_path / "model"
+    shutil.copytree(tiny_model_dir, folder)
+    for name in removed:
+        (folder / name).unlink()
+    with pytest.raises(ModelUnavailable) as caught:
+        load_model(str(folder), device="cpu")
+    message = str(caught.value)
+    assert "\n" not in message and named in message and "tokenizer.json" in message
+    assert "save_pretrained" in message and str(folder) in message
+
+
+def test_folder_with_half_a_bpe_tokenizer_names_the_other_half(tiny_model_dir: Path, tmp_path: Path) -> None:
+    folder = tmp_path / "model"
+    shutil.copytree(tiny_model_dir, folder)
+    (folder / "tokenizer.json").unlink()
+    (folder / "vocab.json").write_text("{}")
+    with pytest.raises(ModelUnavailable, match=r"has vocab\.json but not merges\.txt; copy them"):
+        load_model(str(folder), device="cpu")

@@ -27,6 +27,10 @@ DTYPE_NAMES = {
 WEIGHT_SUFFIXES = (".safetensors", ".bin", ".pt", ".pth", ".msgpack", ".h5")
 SETTINGS_SUFFIXES = (".json", ".txt", ".model", ".py")  # configs, tokenizer vocabularies, model code
 SAMPLED_BYTES = 1 << 20  # read from each end of a weight file for its fingerprint
+# A tokenizer is saved as one of these sets of files (fast tokenizer, byte-level BPE,
+# WordPiece, SentencePiece).
+TOKENIZER_FILE_SETS = (("tokenizer.json",), ("vocab.json", "merges.txt"), ("vocab.txt",),
+                       ("tokenizer.model",), ("spiece.model",), ("sentencepiece.bpe.model",))
 
 
 class ModelUnavailable(Exception):
@@ -256,13 +260,44 @@ def _from_pretrained(source: str, *, revision: str | None, local_only: bool, tru
         config = AutoConfig.from_pretrained(source, **options)
         model = _model_class(config).from_pretrained(source, **options)
         image_processor = AutoImageProcessor.from_pretrained(source, **options)
-        tokenizer = AutoTokenizer.from_pretrained(source, **options)
+        tokenizer = _tokenizer(AutoTokenizer, source, options)
     except (OSError, ValueError, KeyError) as error:
         first_line = (str(error).strip().splitlines() or [type(error).__name__])[0]
         if "custom code" in first_line and not trust_remote_code:
             first_line = "it needs its own Python code to load; allow that only if you trust it (--trust-remote-code)"
         raise ModelUnavailable(f"model {source!r} could not be loaded: {first_line}") from error
     return model.eval(), image_processor, tokenizer
+
+
+def _tokenizer(auto_tokenizer: Any, source: str, options: dict[str, Any]) -> Any:
+    """The tokenizer; for a folder that lacks its files, an error naming them.
+
+    Checked only after loading fails, so tokenizers saved in other files (a model's own
+    code may use any) still load.
+    """
+    try:
+        return auto_tokenizer.from_pretrained(source, **options)
+    except (OSError, ValueError, KeyError):
+        if Path(source).is_dir():
+            _check_tokenizer_files(Path(source))
+        raise
+
+
+def _check_tokenizer_files(folder: Path) -> None:
+    """Raise ModelUnavailable naming the tokenizer files `folder` lacks, if it lacks any."""
+    present = {path.name for path in folder.iterdir()}
+    if any(all(name in present for name in names) for names in TOKENIZER_FILE_SETS):
+        return
+    partial = next((names for names in TOKENIZER_FILE_SETS if any(name in present for name in names)), None)
+    if partial is not None:
+        missing = ", ".join(name for name in partial if name not in present)
+        found = ", ".join(name for name in partial if name in present)
+        problem = f"has {found} but not {missing}"
+    else:
+        problem = ("has no tokenizer files (none of tokenizer.json, vocab.json + merges.txt, vocab.txt, "
+                   "tokenizer.model, spiece.model)")
+    raise ModelUnavailable(f"model folder {str(folder)!r} {problem}; copy them from the model it was trained "
+                           "from, or save its tokenizer there with tokenizer.save_pretrained(folder)")
 
 
 def _model_class(config: Any) -> Any:
