@@ -27,7 +27,7 @@ from typing import TypeVar
 CACHE_ENV = "ALTTEXT_CACHE"
 CACHE_DIR_NAME = ".alttext-cache"
 CACHE_FILE_NAME = "captions.sqlite3"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2 added the unreadable table; captions of version 1 are kept
 BUSY_TIMEOUT_S = 30.0
 # Files that mark the top of a project, where the cache folder goes.
 PROJECT_MARKERS = (CACHE_DIR_NAME, ".git", ".hg", "pyproject.toml", "mkdocs.yml", "setup.cfg")
@@ -50,6 +50,21 @@ CREATE TABLE IF NOT EXISTS captions (
     PRIMARY KEY (content_hash, model_id, model_revision, settings, cleaning)
 ) WITHOUT ROWID
 """
+# Images that could not be decoded, so a run need not load the model to find that out again.
+# `reader` names the decoder (its version): a fixed one retries them.
+UNREADABLE_SCHEMA = """
+CREATE TABLE IF NOT EXISTS unreadable (
+    content_hash TEXT NOT NULL,
+    reader TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    created REAL NOT NULL,
+    PRIMARY KEY (content_hash, reader)
+) WITHOUT ROWID
+"""
+UNREADABLE_LOOKUP = """
+SELECT content_hash, reason FROM unreadable WHERE content_hash IN (SELECT value FROM json_each(?)) AND reader = ?
+"""
+UNREADABLE_INSERT = "INSERT OR REPLACE INTO unreadable VALUES (?, ?, ?, ?)"
 # Every row for these images under one model and settings, whatever its cleaning key.
 LOOKUP = """
 SELECT content_hash, cleaning, raw, caption, hit_limit FROM captions
@@ -126,6 +141,19 @@ class CaptionCache:
                  None if e.hit_limit is None else int(e.hit_limit), now) for k, e in items]
         if rows:
             self._run(lambda db: _write(db, rows))
+
+    def unreadable(self, content_hashes: Sequence[str], reader: str) -> dict[str, str]:
+        """The reason each of these images could not be decoded by `reader`, for those it could not."""
+        parameters = (json.dumps(sorted(set(content_hashes))), reader)
+        rows = self._run(lambda db: db.execute(UNREADABLE_LOOKUP, parameters).fetchall()) if content_hashes else []
+        return dict(rows or [])
+
+    def put_unreadable(self, reasons: dict[str, str], reader: str) -> None:
+        """Remember that `reader` cannot decode these images (content hash: reason)."""
+        now = time.time()
+        rows = [(content_hash, reader, reason, now) for content_hash, reason in reasons.items()]
+        if rows:
+            self._run(lambda db: _write(db, rows, UNREADABLE_INSERT))
 
     def _run(self, operation: Callable[[sqlite3.Connection], T]) -> T | None:
         """Run `operation(connection)`; on a broken file warn, rebuild once, else go on without."""
@@ -213,9 +241,10 @@ def _create_schema(connection: sqlite3.Connection, version: int) -> None:
     try:
         # Another process may have created it while this one waited for the lock.
         current = connection.execute("PRAGMA user_version").fetchone()[0]
-        if current not in (0, SCHEMA_VERSION):
+        if current not in (0, 1, SCHEMA_VERSION):
             connection.execute("DROP TABLE IF EXISTS captions")  # an older layout: captions are re-made
         connection.execute(SCHEMA)
+        connection.execute(UNREADABLE_SCHEMA)
         connection.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
         connection.execute("COMMIT")
     except BaseException:
@@ -227,10 +256,10 @@ def _lookup(connection: sqlite3.Connection, parameters: tuple[str, ...]) -> list
     return connection.execute(LOOKUP, parameters).fetchall()
 
 
-def _write(connection: sqlite3.Connection, rows: Sequence[tuple[object, ...]]) -> None:
+def _write(connection: sqlite3.Connection, rows: Sequence[tuple[object, ...]], statement: str = INSERT) -> None:
     connection.execute("BEGIN IMMEDIATE")
     try:
-        connection.executemany(INSERT, rows)
+        connection.executemany(statement, rows)
         connection.execute("COMMIT")
     except BaseException:
         if connection.in_transaction:

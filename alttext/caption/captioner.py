@@ -23,7 +23,7 @@ from alttext.caption.cache import CacheEntry, CacheKey, CaptionCache, default_ca
 from alttext.caption.clean import CLEANING_VERSION, clean_caption
 from alttext.caption.generate import GenerationSettings
 from alttext.caption.heap import keep_freed_memory
-from alttext.caption.imageio import ImageError, describe, looks_like_svg, read_bytes
+from alttext.caption.imageio import ImageError, describe, looks_like_svg, read_bytes, reader_key
 from alttext.caption.model import (
     DEFAULT_MODEL,
     LoadedModel,
@@ -71,6 +71,11 @@ class _Batch:
     works: list[_Work]
     pixel_values: torch.Tensor | None
     failed: dict[str, CaptionResult]
+    unreadable: dict[str, str] = field(default_factory=dict)  # content hash: reason, for the cache
+
+
+class _ImageChanged(ImageError):
+    """The file changed between hashing and decoding: nothing to remember about its content."""
 
 
 class Captioner:
@@ -153,10 +158,12 @@ class Captioner:
         answered = self._from_cache(list(unique))
         todo = [work for digest, work in unique.items() if digest not in answered]
         if todo:
+            todo = self._drop_unreadable(todo, answered)
+        if todo:
             answered.update(self._run_model(todo))
         for digest, work in unique.items():
             for position in work.positions:
-                results[position] = answered[digest]
+                results[position] = _named(answered[digest], work.name, names[position])
         return [result for result in results if result is not None]
 
     def close(self) -> None:
@@ -195,6 +202,36 @@ class Captioner:
             answered[digest] = CaptionResult(caption, entry.raw, None, True, digest, entry.hit_limit)
         self.cache.put_many(recleaned)
         return answered
+
+    def _drop_unreadable(self, todo: list[_Work], answered: dict[str, CaptionResult]) -> list[_Work]:
+        """The images the model should see: those known or found to be unreadable get their error.
+
+        Images are decoded in order until one can be read, so a run whose only uncached images
+        are broken never loads the model; the rest are decoded once, in the batches.
+        """
+        known = self.cache.unreadable([work.content_hash for work in todo], reader_key()) if self.cache else {}
+        found: dict[str, str] = {}
+        for work in todo:
+            if work.content_hash in known:
+                continue
+            try:
+                _decode(work)
+                break
+            except _ImageChanged as error:
+                answered[work.content_hash] = CaptionResult(None, error=str(error), content_hash=work.content_hash)
+            except ImageError as error:
+                found[work.content_hash] = _reason(error, work.name)
+        self._remember_unreadable(found)
+        reasons = {**known, **found}
+        for work in todo:
+            if work.content_hash in reasons:
+                answered[work.content_hash] = CaptionResult(None, error=work.name + reasons[work.content_hash],
+                                                            content_hash=work.content_hash)
+        return [work for work in todo if work.content_hash not in answered]
+
+    def _remember_unreadable(self, reasons: dict[str, str]) -> None:
+        if self.cache is not None and reasons:
+            self.cache.put_unreadable(reasons, reader_key())
 
     def _store(self, results: list[CaptionResult], identity: tuple[str, str]) -> None:
         if self.cache is None:
@@ -250,6 +287,7 @@ class Captioner:
                     upcoming = pool.submit(_prepare, loaded, batches[index + 1])
                 captioned = self._generate(loaded, batch)
                 self._store(captioned, self._identity)
+                self._remember_unreadable(batch.unreadable)
                 answered.update(batch.failed)
                 answered.update((r.content_hash or "", r) for r in captioned)
                 advance(len(batch.works) + len(batch.failed))
@@ -331,14 +369,17 @@ def _prepare(loaded: LoadedModel, works: list[_Work]) -> _Batch:
     images: list[Image.Image] = []
     ready: list[_Work] = []
     failed: dict[str, CaptionResult] = {}
+    unreadable: dict[str, str] = {}
     for work in works:
         try:
             images.append(_decode(work))
             ready.append(work)
         except ImageError as error:
             failed[work.content_hash] = CaptionResult(None, error=str(error), content_hash=work.content_hash)
+            if not isinstance(error, _ImageChanged):
+                unreadable[work.content_hash] = _reason(error, work.name)
     pixel_values, ready = _preprocess(loaded, images, ready, failed)
-    return _Batch(ready, pixel_values, failed)
+    return _Batch(ready, pixel_values, failed, unreadable)
 
 
 def _decode(work: _Work) -> Image.Image:
@@ -349,8 +390,21 @@ def _decode(work: _Work) -> Image.Image:
         return load_image(work.source, work.name)
     data = read_bytes(work.source, work.name)
     if hashlib.sha256(data).hexdigest() != work.content_hash:
-        raise ImageError(f"{work.name}: changed while it was being captioned; run again")
+        raise _ImageChanged(f"{work.name}: changed while it was being captioned; run again")
     return decode_image(data, work.name)
+
+
+def _named(result: CaptionResult, first: str, name: str) -> CaptionResult:
+    """An image's error names that image, not the first one with the same content."""
+    if result.error is None or name == first or not result.error.startswith(first):
+        return result
+    return replace(result, error=name + result.error[len(first):])
+
+
+def _reason(error: ImageError, name: str) -> str:
+    """The error without the image's name, to be said again of any file with the same content."""
+    message = str(error)
+    return message[len(name):] if message.startswith(name) else f": {message}"
 
 
 def _is_pil_image(image: Any) -> bool:

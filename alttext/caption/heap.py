@@ -45,15 +45,36 @@ def keep_freed_memory() -> bool:
         return _applied
 
 
-def _glibc_mallopt():
+def release_freed_memory() -> bool:
+    """Give the heap's free pages back to the kernel, wherever they lie; True where glibc did.
+
+    For a one-off drop, such as a model's fp32 weights once their int8 copies are made: kept in
+    the heap they would stay in the process's memory, in holes too small for the tensors to come.
+    """
+    libc = _glibc()
+    if libc is None:
+        return False
+    libc.malloc_trim.argtypes = (ctypes.c_size_t,)
+    libc.malloc_trim.restype = ctypes.c_int
+    return bool(libc.malloc_trim(0))
+
+
+def _glibc():
     if not sys.platform.startswith("linux"):
         return None
     try:
         libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-        mallopt = libc.mallopt
         libc.gnu_get_libc_version  # noqa: B018 (present in glibc only, not musl)
     except (OSError, AttributeError):
         return None
+    return libc
+
+
+def _glibc_mallopt():
+    libc = _glibc()
+    if libc is None:
+        return None
+    mallopt = libc.mallopt
     mallopt.argtypes = (ctypes.c_int, ctypes.c_int)
     mallopt.restype = ctypes.c_int
     return mallopt

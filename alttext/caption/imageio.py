@@ -29,6 +29,18 @@ ALPHA_MODES = frozenset({"RGBA", "LA", "PA", "RGBa", "La"})
 SIXTEEN_BIT_MODES = frozenset({"I;16", "I;16B", "I;16L", "I;16N", "I"})
 
 
+# Bump when decoding changes what it can read: images the cache remembers as unreadable are
+# tried again (so are they after a Pillow upgrade).
+READER_VERSION = "1"
+
+
+def reader_key() -> str:
+    """Names this decoder in the cache's record of unreadable images."""
+    from PIL import __version__ as pillow_version
+
+    return f"alttext-reader={READER_VERSION};pillow={pillow_version}"
+
+
 class ImageError(Exception):
     """One image cannot be captioned; str(error) names it and says why."""
 
