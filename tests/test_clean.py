@@ -20,7 +20,6 @@ CLEANED = [
     pytest.param("a kitchen with a stove and a stove and a stove", "A kitchen with a stove",
                  id="repeat-three-times"),
     pytest.param("a dog and a cat and a dog", "A dog and a cat", id="repeat-subject-and"),
-    pytest.param("a bowl of soup and a bowl of soup", "A bowl of soup", id="repeat-same-bowl"),
     pytest.param("a plate of food with broccoli and broccoli", "A plate of food with broccoli",
                  id="repeat-single-noun"),
     pytest.param("a street sign a street sign", "A street sign", id="repeat-adjacent-phrase"),
@@ -52,10 +51,6 @@ CLEANED = [
     pytest.param("a picture of a man riding a horse", "A man riding a horse", id="lead-picture-of"),
     pytest.param("an image of a cat on a couch", "A cat on a couch", id="lead-image-of"),
     pytest.param("a photo of a red bus", "A red bus", id="lead-photo-of"),
-    pytest.param("there is a dog that is laying on the bed", "A dog that is laying on the bed",
-                 id="lead-there-is"),
-    pytest.param("there are two dogs playing in the grass", "Two dogs playing in the grass",
-                 id="lead-there-are"),
     pytest.param("this is a picture of a kitchen", "A kitchen", id="lead-this-is-a-picture-of"),
     pytest.param("a picture of a picture of a dog", "A dog", id="lead-twice"),
     pytest.param("A Picture Of a bird", "A bird", id="lead-capitalised"),
@@ -71,7 +66,42 @@ CLEANED = [
     pytest.param("a cake with a candle \ufffd\ufffd", "A cake with a candle", id="half-decoded-character"),
     # BLIP's decoding artifact.
     pytest.param("arafed man sitting on a bench", "A man sitting on a bench", id="blip-arafed-start"),
-    pytest.param("there is an arafed elephant in the water", "An elephant in the water", id="blip-araffe-an"),
+    pytest.param("there is an arafed elephant in the water", "There is an elephant in the water",
+                 id="blip-arafed-an"),
+    pytest.param("an araffe giraffe", "A giraffe", id="blip-araffe-article-agrees"),
+    # Restated endings: the tail repeats a phrase that another word introduced.
+    pytest.param("a man riding a skateboard down a street with a skateboard",
+                 "A man riding a skateboard down a street", id="restated-with-object"),
+    pytest.param("a living room with a couch and a tv and a couch", "A living room with a couch and a tv",
+                 id="restated-list-item"),
+    pytest.param("a man holding a tennis racket on a tennis court with a tennis racket",
+                 "A man holding a tennis racket on a tennis court", id="restated-racket"),
+    pytest.param("a bathroom with a toilet and a sink and a toilet", "A bathroom with a toilet and a sink",
+                 id="restated-first-item"),
+    pytest.param("a kitchen with a refrigerator and a stove and a refrigerator",
+                 "A kitchen with a refrigerator and a stove", id="restated-fridge"),
+    pytest.param("a train traveling down tracks next to a train traveling down tracks",
+                 "A train traveling down tracks", id="restated-whole-next-to"),
+    pytest.param("a dog laying on a bed with a blanket on a bed with a blanket",
+                 "A dog laying on a bed with a blanket", id="restated-prepositional-phrase"),
+    pytest.param("a pizza with cheese and toppings and cheese", "A pizza with cheese and toppings",
+                 id="restated-mass-noun"),
+    pytest.param("a red bus driving down a street with a red bus", "A red bus driving down a street",
+                 id="restated-subject-three-words"),
+    pytest.param("a couple of zebras standing in a field with zebras", "A couple of zebras standing in a field",
+                 id="restated-plural"),
+    # Stutters: a function word or a phrase holding one, said twice in a row.
+    pytest.param("a man sitting on on a bench", "A man sitting on a bench", id="stutter-preposition"),
+    pytest.param("the the cat", "The cat", id="stutter-the"),
+    pytest.param("a cat is is sleeping", "A cat is sleeping", id="stutter-is"),
+    pytest.param("a boy flying a kite flying a kite", "A boy flying a kite", id="stutter-verb-phrase"),
+    pytest.param("a herd of sheep grazing grazing in a field", "A herd of sheep grazing in a field",
+                 id="stutter-ing-verb"),
+    pytest.param("a man in in in a hat", "A man in a hat", id="stutter-three-times"),
+    pytest.param("a cup of coffee of coffee", "A cup of coffee", id="stutter-of-phrase"),
+    # Medium lead-ins.
+    pytest.param("there is a picture of a cat", "A cat", id="lead-there-is-a-picture-of"),
+    pytest.param("a photograph of a lighthouse", "A lighthouse", id="lead-photograph-of"),
     # Degenerate input.
     pytest.param("", "", id="empty"),
     pytest.param("   ", "", id="blank"),
@@ -99,6 +129,41 @@ UNCHANGED = [
     pytest.param("a man holding a sign that says", id="ends-in-verb"),
     pytest.param("a screenshot of a web page with a menu", id="screenshot-kept"),
     pytest.param("a team of two", id="ends-in-number"),
+    # Reduplicated words and names: language, not loops.
+    pytest.param("a child waving bye bye", id="bye-bye"),
+    pytest.param("a plate of mahi mahi with rice", id="mahi-mahi"),
+    pytest.param("a welcome sign for walla walla", id="walla-walla"),
+    pytest.param("a poster that says new york new york", id="new-york-new-york"),
+    pytest.param("a sign that says no no no", id="no-no-no"),
+    pytest.param("a clock showing 10 10", id="clock-ten-ten"),
+    pytest.param("a toy train going choo choo", id="choo-choo"),
+    pytest.param("a dog named bling bling", id="short-ing-double"),
+    pytest.param("a tutu on a ballet dancer", id="tutu"),
+    pytest.param("a sign for a town called baden baden", id="baden-baden"),
+    pytest.param("a cartoon dog saying woof woof", id="woof-woof"),
+    # Like subjects and parallel phrases.
+    pytest.param("a man and a man", id="two-men"),
+    pytest.param("a bowl of soup and a bowl of soup", id="two-bowls"),
+    pytest.param("a cat and a cat and a cat", id="three-cats"),
+    pytest.param("a dog or a dog", id="dog-or-dog"),
+    pytest.param("a man in a red shirt and a woman in a red shirt", id="parallel-red-shirts"),
+    pytest.param("a dog playing with a ball and a cat playing with a ball", id="parallel-playing-with"),
+    pytest.param("a boy with a kite and a girl with a kite", id="parallel-kites"),
+    pytest.param("a table with a laptop and a phone on a table", id="short-repeat-on"),
+    # Sentences keep their subject.
+    pytest.param("it is raining in the city", id="it-is-raining"),
+    pytest.param("there is a dog that is laying on the bed", id="there-is"),
+    pytest.param("there are two dogs playing in the grass", id="there-are"),
+    pytest.param("this is a very large dog", id="this-is"),
+    pytest.param("here is a map of the park", id="here-is"),
+    pytest.param("it is a sunny day at the beach", id="it-is-sunny"),
+    # Other text a loop detector could mistake.
+    pytest.param("a sign reading stop and a sign reading go", id="two-signs"),
+    pytest.param("a black cat and a white cat", id="different-cats"),
+    pytest.param("a person holding a sign that says hello hello", id="quoted-greeting"),
+    pytest.param("two by two", id="two-by-two"),
+    pytest.param("a room full of books and more books", id="more-books"),
+    pytest.param("an arrow pointing up and down", id="up-and-down"),
 ]
 
 
@@ -147,7 +212,40 @@ def test_cleaning_version_is_a_nonempty_string() -> None:
 
 
 VOCABULARY = ["a", "an", "the", "man", "dog", "cat", "on", "in", "of", "with", "and", "bed", "sitting",
-              "next", "to", "top", "picture", "there", "is", ",", ".", "two", "arafed"]
+              "next", "to", "top", "picture", "there", "is", ",", ".", "two", "arafed", "bye", "riding", "or"]
+WORDS = [word for word in VOCABULARY if word not in {",", ".", "arafed"}]
+
+
+def _words(text: str) -> list[str]:
+    return [word.strip(".,").lower() for word in text.split() if word.strip(".,")]
+
+
+@given(st.lists(st.sampled_from(WORDS), min_size=1, max_size=24), st.booleans())
+def test_cleaning_is_idempotent(words: list[str], final_period: bool) -> None:
+    cleaned = clean_caption(" ".join(words), final_period=final_period)
+    assert clean_caption(cleaned, final_period=final_period) == cleaned
+
+
+@given(st.lists(st.sampled_from(WORDS), min_size=1, max_size=24))
+def test_cleaning_never_adds_words(words: list[str]) -> None:
+    """Every word of the cleaned caption is one of the raw caption's, at most as often."""
+    cleaned = _words(clean_caption(" ".join(words)))
+    raw = [word.lower() for word in words]
+    assert all(cleaned.count(word) <= raw.count(word) for word in set(cleaned))
+
+
+@given(st.lists(st.sampled_from(VOCABULARY), max_size=24), st.booleans())
+def test_cleaning_never_empties_a_caption(words: list[str], final_period: bool) -> None:
+    raw = " ".join(words)
+    cleaned = clean_caption(raw, final_period=final_period)
+    assert bool(cleaned) == bool(_words(raw)), raw
+    assert len(_words(cleaned)) <= len(_words(raw))
+
+
+@given(st.text(max_size=80), st.booleans())
+def test_any_text_is_cleaned_to_a_fixed_point(text: str, final_period: bool) -> None:
+    cleaned = clean_caption(text, final_period=final_period)
+    assert clean_caption(cleaned, final_period=final_period) == cleaned
 
 
 @given(st.lists(st.sampled_from(VOCABULARY), max_size=20), st.integers(min_value=1, max_value=60),

@@ -1,10 +1,14 @@
 """Tidy a raw model caption into alt text: a pure function, no I/O.
 
 Captioning models trained on COCO repeat themselves near the length limit
-("a woman in a hospital bed with a woman in a hospital bed"), stop in the
-middle of a phrase ("a dog sitting on a"), and open with words a screen
-reader user does not need ("a picture of"). `clean_caption` removes exactly
-those patterns and leaves legitimate text ("two dogs and two cats") alone.
+("a woman in a hospital bed with a woman in a hospital bed", "a living room
+with a couch and a tv and a couch"), stutter ("a a dog", "on the on the"),
+stop in the middle of a phrase ("a dog sitting on a"), and open with words a
+screen reader user does not need ("a picture of"). `clean_caption` removes
+exactly those patterns and leaves language alone: reduplicated words and names
+("bye bye", "walla walla", "new york new york"), two like subjects ("a man and
+a man"), parallel phrases ("a man with a dog and a woman with a dog") and whole
+sentences ("it is raining in the city").
 
 Bump CLEANING_VERSION whenever the output of `clean_caption` can change: it is
 part of the caption cache key, so cached captions are re-cleaned.
@@ -14,9 +18,10 @@ from __future__ import annotations
 
 import re
 
-CLEANING_VERSION = "1"
+CLEANING_VERSION = "2"
 
-# Openings that describe the medium, not the content. Longest first.
+# Openings that describe the medium, not the content. Longest first. ("There is", "it is"
+# and the like open sentences: they stay.)
 LEAD_INS = (
     ("this", "is", "a", "picture", "of"),
     ("this", "is", "an", "image", "of"),
@@ -31,11 +36,6 @@ LEAD_INS = (
     ("picture", "of"),
     ("image", "of"),
     ("photo", "of"),
-    ("there", "is"),
-    ("there", "are"),
-    ("this", "is"),
-    ("here", "is"),
-    ("it", "is"),
 )
 
 # Words of a known BLIP decoding artifact ("arafed man sitting ..."); never real words.
@@ -69,12 +69,18 @@ DANGLING_PHRASES = (
 
 # Words that join a repeated phrase onto the caption ("... with a cat").
 CONNECTORS = frozenset({"and", "with", "or", "&", "plus"})
+# Connectors that coordinate: "a man and a man" is two men, not a repeat.
+COORDINATORS = frozenset({"and", "or", "&", "plus"})
 # Prepositions joining a repeat; only long repeats count ("a man next to a man" may be two men).
 PREPOSITIONS = frozenset({
     "next", "to", "near", "beside", "behind", "in", "on", "at", "by", "under", "over",
     "of", "front", "top", "around",
 })
 LONG_REPEAT = 3
+FUNCTION_WORDS = DANGLING_WORDS | PARTICLES | PREPOSITIONS | CONNECTORS
+# A word ending in -ing this long, said twice in a row, is a stutter ("riding riding");
+# shorter ones are words ("bling bling", "ding ding").
+STUTTERED_VERB_LENGTH = 6
 
 _SPACE_BEFORE_PUNCT = re.compile(r"\s+([,.;:!?)\]]|'s\b|n't\b)")
 _SPACE_AFTER_OPEN = re.compile(r"([(\[])\s+")
@@ -133,7 +139,7 @@ def _drop_artifacts(words: list[str]) -> list[str]:
                 kept.pop()
             if not kept or kept[-1].lower() not in ARTICLES:
                 kept.append("an" if following[:1].lower() in "aeiou" else "a")
-    return kept
+    return kept or words  # artifacts alone: better said than nothing
 
 
 def _strip_lead_ins(words: list[str]) -> list[str]:
@@ -162,15 +168,27 @@ def _tidy(words: list[str]) -> list[str]:
 
 
 def _drop_adjacent_repeats(words: list[str]) -> list[str]:
-    """'a a dog' -> 'a dog'; 'a street sign a street sign' -> 'a street sign'."""
+    """'a a dog' -> 'a dog'; 'a street sign a street sign' -> 'a street sign'; 'bye bye' stays."""
     keys = _keys(words)
     for size in range(len(words) // 2, 0, -1):
         for start in range(len(words) - 2 * size + 1):
             first, second = keys[start:start + size], keys[start + size:start + 2 * size]
-            if first == second:
+            if first == second and _is_stutter(first):
                 # Keep the second copy: "a an apple" keeps the article that agrees.
                 return _drop_adjacent_repeats(words[:start] + words[start + size:])
     return words
+
+
+def _is_stutter(span: list[str]) -> bool:
+    """A phrase said twice in a row that language does not double: one with a function word
+    ("a", "on the"), three words or more, or a long -ing verb. Reduplicated words and names
+    ("bye bye", "mahi mahi", "no no", "10 10", "new york new york") are left alone, and so are
+    lists ("a cat and a cat and"): _drop_repeated_tail tells a list from a restated end."""
+    if len(span) > 1 and any(key in COORDINATORS for key in span):
+        return False
+    if len(span) >= LONG_REPEAT or any(key in FUNCTION_WORDS for key in span):
+        return True
+    return len(span) == 1 and span[0].endswith("ing") and len(span[0]) >= STUTTERED_VERB_LENGTH
 
 
 def _has_content(keys: list[str]) -> bool:
@@ -178,21 +196,39 @@ def _has_content(keys: list[str]) -> bool:
 
 
 def _drop_repeated_tail(words: list[str]) -> list[str]:
-    """Drop 'CONNECTOR PHRASE' at the end when PHRASE repeats the caption's start or
-    the words just before the connector: '... with a cat' after 'a cat laying ...'."""
+    """Drop 'JOINER PHRASE' at the end when PHRASE restates the caption: its start ('a cat
+    laying on a bed with a cat'), the words just before the joiner ('a man wearing a tie and a
+    tie'), or a phrase in between that another word introduced ('a man riding a skateboard
+    down a street with a skateboard'). Not a parallel phrase ('a man with a dog and a woman
+    with a dog') nor like subjects ('a man and a man')."""
     keys = _keys(words)
     for split in range(1, len(words) - 1):
         joiner, head, tail = keys[split], keys[:split], keys[split + 1:]
-        if not _has_content(tail) or not _is_repeat(head, tail):
+        if not _has_content(tail) or not _restates(head, joiner, tail):
             continue
         if joiner in CONNECTORS or (joiner in PREPOSITIONS and len(tail) >= LONG_REPEAT):
             return _drop_joiner_words(words[:split], keys[:split])
     return words
 
 
-def _is_repeat(head: list[str], tail: list[str]) -> bool:
+def _restates(head: list[str], joiner: str, tail: list[str]) -> bool:
     size = len(tail)
-    return size <= len(head) and (head[:size] == tail or head[-size:] == tail)
+    if joiner in COORDINATORS and _split_on(head, joiner) == [tail] * len(_split_on(head, joiner)):
+        return False  # "a man and a man (and a man)": like subjects
+    if head[-size:] == tail or head[:size] == tail:
+        return True
+    starts = [start for start in range(1, len(head) - size) if head[start:start + size] == tail]
+    return any(head[start - 1] != joiner for start in starts)
+
+
+def _split_on(keys: list[str], joiner: str) -> list[list[str]]:
+    parts: list[list[str]] = [[]]
+    for key in keys:
+        if key == joiner:
+            parts.append([])
+        else:
+            parts[-1].append(key)
+    return parts
 
 
 def _drop_joiner_words(words: list[str], keys: list[str]) -> list[str]:
