@@ -1,10 +1,10 @@
 """Captioning speed, memory and exactness: the model card's code against alttext, in one run.
 
-    python benchmarks/bench_caption.py [--images 96] [--reference-images 8] [--batch-size N]
+    python benchmarks/bench_caption.py [--images 96] [--reference-images 8] [--batch-size N] [--rows precision]
 
 The default model (nlpconnect/vit-gpt2-image-captioning) cannot be downloaded here, and its
 speed does not depend on its weights' values, so this builds the same architecture with random
-weights (seed 0) from ../shared/reference-model/config.json, with its image processor. Every
+weights (seed 0) from reference-model/config.json next to this script, with its image processor. Every
 configuration generates exactly 16 tokens per image (min_length = max_length = 16) on
 synthetic 640x480 JPEG photos, and runs in its own process so its peak memory (RSS high-water
 mark, model included) is its own. Each configuration is timed --repeats times (default 3) after
@@ -21,7 +21,11 @@ shared machine's speed drifts by 10-20% from one minute to the next. Configurati
   product's input with one scale for all its rows, so int8 ids depend on how rows are grouped
   and are not expected to equal generate's; the table shows how many do, and how many tokens
   match the fp32 captions (random weights make near-ties common, so this understates the
-  fidelity on a trained model).
+  fidelity on a trained model). Its peak RSS is below fp32's: layers are quantized one at a
+  time and the fp32 weights' memory is given back;
+- alttext bf16 / fp16 beams 4 and generate bf16 / fp16: on the CPU, alttext's loop against
+  `generate` on the same weights and images in reduced precision (--reference-images images,
+  batches of 8), as images with equal ids and the share of equal tokens.
 
 With a GPU, alttext fp16 and the reference also run there. Prints a markdown table.
 """
@@ -203,9 +207,22 @@ def exactness(ids: list, expected: list) -> str:
     return f"{same}/{compared} images equal"
 
 
-def token_agreement(ids: list, expected: list) -> str:
+def token_agreement(ids: list, expected: list, of: str = "fp32") -> str:
     pairs = [(a, b) for row, other in zip(ids, expected) for a, b in zip(row, other)]
-    return f"{100 * sum(a == b for a, b in pairs) / max(1, len(pairs)):.0f}% tokens as fp32"
+    return f"{100 * sum(a == b for a, b in pairs) / max(1, len(pairs)):.0f}% tokens as {of}"
+
+
+def reduced_precision_rows(options) -> list[tuple[dict, str]]:
+    """bf16 and fp16 on the CPU: alttext's loop against `generate` on the same weights and images."""
+    rows = []
+    for dtype, label in (("bfloat16", "bf16"), ("float16", "fp16")):
+        count = options.reference_images
+        fast = run_config(f"alttext {label} beams 4", "alttext", count, 4, options, batch=8, dtype=dtype)
+        generated = run_config(f"generate {label} (ids only)", "reference", count, 4, options, batch=8, dtype=dtype)
+        note = (f"{exactness(fast['ids'], generated['ids'])} to {label} generate; "
+                f"{token_agreement(fast['ids'], generated['ids'], label + ' generate')}")
+        rows.append((fast, note))
+    return rows
 
 
 def cpu_rows(options) -> list[tuple[dict, str]]:
@@ -225,7 +242,15 @@ def cpu_rows(options) -> list[tuple[dict, str]]:
         (greedy, f"{exactness(greedy['ids'], greedy_ref['ids'])} to generate greedy"),
         (int8, (f"{exactness(int8['ids'], int8_ref['ids'])} to int8 generate; "
                 f"{token_agreement(int8['ids'], beams['ids'])}")),
+        *reduced_precision_rows(options),
     ]
+
+
+def precision_rows(options) -> list[tuple[dict, str]]:
+    """fp32 against int8 (speed, peak memory, agreement), then bf16 and fp16 agreement."""
+    beams = run_config("alttext fp32 beams 4", "alttext", options.images, 4, options, batch=options.batch_size)
+    int8 = run_config("alttext int8 beams 4", "alttext-int8", options.images, 4, options, batch=options.batch_size)
+    return [(beams, "fp32 ids"), (int8, token_agreement(int8["ids"], beams["ids"])), *reduced_precision_rows(options)]
 
 
 def gpu_rows(options) -> list[tuple[dict, str]]:
@@ -254,6 +279,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--architecture", type=Path, default=DEFAULT_ARCHITECTURE)
     parser.add_argument("--repeats", type=int, default=3,
                         help="timed runs per configuration; the table shows the median and the range")
+    parser.add_argument("--rows", choices=("all", "precision"), default="all",
+                        help="precision: only the fp32, int8, bf16 and fp16 rows (agreement and peak memory)")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--kind", help=argparse.SUPPRESS)
     parser.add_argument("--count", type=int, help=argparse.SUPPRESS)
@@ -271,7 +298,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     started = time.perf_counter()
     load_before = os.getloadavg()
-    rows = cpu_rows(options)
+    rows = cpu_rows(options) if options.rows == "all" else precision_rows(options)
     reference_rate = rows[0][0]["rate"]
     print(f"\nCPU: {os.cpu_count()} cores, {rows[0][0]['threads']} torch threads; load average before "
           f"{load_before[0]:.2f}, after {os.getloadavg()[0]:.2f}; {TOKENS} tokens per image; "

@@ -23,7 +23,13 @@ from alttext.caption.cache import CacheEntry, CacheKey, CaptionCache, default_ca
 from alttext.caption.clean import CLEANING_VERSION, clean_caption
 from alttext.caption.generate import GenerationSettings
 from alttext.caption.heap import keep_freed_memory
-from alttext.caption.imageio import ImageError, describe, looks_like_svg, read_bytes, reader_key
+from alttext.caption.imageio import (
+    ImageError,
+    describe,
+    looks_like_svg,
+    read_bytes,
+    reader_key,
+)
 from alttext.caption.model import (
     DEFAULT_MODEL,
     LoadedModel,
