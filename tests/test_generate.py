@@ -228,3 +228,18 @@ def test_in_place_min_length_equals_transformers_processor(length):
     input_ids = torch.zeros((6, length), dtype=torch.long)
     expected = MinLengthLogitsProcessor(5, [7, 0])(input_ids, scores.clone())
     assert torch.equal(MinLength(5, (7, 0))(input_ids, scores.clone()), expected)
+
+
+@pytest.mark.parametrize("dtype", ["bf16", "fp16"])
+@pytest.mark.parametrize("beams", [pytest.param(1, id="greedy"), pytest.param(4, id="beams4")])
+def test_reduced_precision_loop_agrees_with_generate_on_tiny_models(tiny_model_dir, dtype, beams):
+    """In bf16 and fp16 the fast loop rounds some products differently from `generate` (other row
+    groupings), so on the full-size model near-tied beams can differ (README and bench_caption.py
+    give the measured agreement). On the tiny models, with no near ties, every image agrees: a
+    loop that computed anything else than `generate` in reduced precision would fail here."""
+    loaded = load_model(str(tiny_model_dir), device="cpu", dtype=dtype)
+    settings = GenerationSettings(max_length=16, num_beams=beams, no_repeat_ngram_size=0)
+    pixels = preprocess(loaded, mixed_images() * 2)
+    assert pixels.dtype == loaded.dtype != torch.float32
+    assert search_plan(loaded.model, settings) is not None
+    assert generate_ids(loaded, pixels, settings) == reference_ids(loaded, pixels, settings)
