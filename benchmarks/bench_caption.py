@@ -165,6 +165,10 @@ def child(options: argparse.Namespace) -> None:
     if kind == "reference":
         run_reference(model, processor, images[: options.batch], options.batch, beams, device)
         timed = lambda: run_reference(model, processor, images, options.batch, beams, device)
+    elif kind == "agreement":  # one loaded model, both decoders, each run once
+        loaded = as_loaded(model, processor, None)
+        generated, _ = run_reference(model, processor, images, options.batch, beams, device)
+        timed = lambda: run_alttext(loaded, images, beams, options.batch)
     elif kind == "generate-int8":
         int8_model = as_loaded(model, processor, "int8").model
         timed = lambda: run_reference(int8_model, processor, images, 8, beams, device)
@@ -177,7 +181,8 @@ def child(options: argparse.Namespace) -> None:
     ids = runs[0][0]
     if any(other != ids for other, _ in runs[1:]):
         raise SystemExit(f"{kind}: repeated runs gave different token ids")
-    print(json.dumps({"ids": ids, "seconds": sorted(seconds for _, seconds in runs), "images": len(images),
+    extra = {"generate_ids": generated} if kind == "agreement" else {}
+    print(json.dumps({**extra, "ids": ids, "seconds": sorted(seconds for _, seconds in runs), "images": len(images),
                       "peak_rss_mb": peak_rss_mb(), "threads": torch.get_num_threads()}))
 
 
@@ -185,7 +190,8 @@ def run_config(name: str, kind: str, count: int, beams: int, options, *, batch: 
                device: str = "cpu", dtype: str = "float32") -> dict:
     command = [sys.executable, __file__, "--child", "--kind", kind, "--count", str(count), "--beams", str(beams),
                "--device", device, "--dtype", dtype, "--architecture", str(options.architecture),
-               "--repeats", str(1 if kind == "generate-int8" or name.endswith("(ids only)") else options.repeats)]
+               "--repeats", str(1 if kind in ("generate-int8", "agreement") or name.endswith("(ids only)")
+                                else options.repeats)]
     if batch:
         command += ["--batch", str(batch)]
     env = {**os.environ, "PYTHONPATH": str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", "")}
@@ -213,15 +219,14 @@ def token_agreement(ids: list, expected: list, of: str = "fp32") -> str:
 
 
 def reduced_precision_rows(options) -> list[tuple[dict, str]]:
-    """bf16 and fp16 on the CPU: alttext's loop against `generate` on the same weights and images."""
+    """bf16 and fp16 on the CPU: alttext's loop against `generate` on the same loaded model and images."""
     rows = []
     for dtype, label in (("bfloat16", "bf16"), ("float16", "fp16")):
-        count = options.reference_images
-        fast = run_config(f"alttext {label} beams 4", "alttext", count, 4, options, batch=8, dtype=dtype)
-        generated = run_config(f"generate {label} (ids only)", "reference", count, 4, options, batch=8, dtype=dtype)
-        note = (f"{exactness(fast['ids'], generated['ids'])} to {label} generate; "
-                f"{token_agreement(fast['ids'], generated['ids'], label + ' generate')}")
-        rows.append((fast, note))
+        data = run_config(f"alttext {label} beams 4", "agreement", options.reference_images, 4, options,
+                          batch=8, dtype=dtype)
+        note = (f"{exactness(data['ids'], data['generate_ids'])} to {label} generate; "
+                f"{token_agreement(data['ids'], data['generate_ids'], label + ' generate')}")
+        rows.append((data, note))
     return rows
 
 
