@@ -47,7 +47,6 @@ def test_layer_by_layer_equals_torch_quantize_dynamic(tiny_model_dir: Path) -> N
     import warnings
 
     from alttext.caption.generate import GenerationSettings, generate_ids, preprocess
-
     from alttext.caption.model import _conv1d_as_linear
 
     ours = load_model(str(tiny_model_dir), device="cpu", quantize="int8")
