@@ -53,7 +53,7 @@ def run(args: argparse.Namespace) -> int:
         pipeline.write_diff(proposals, sys.stdout.buffer)
     else:
         pipeline.describe(proposals, log)
-    done = proposals if args.diff or args.dry_run else pipeline.write_all(proposals, log)
+    done = proposals if args.diff or args.dry_run else pipeline.write_all(proposals, log, root=args.root)
     images, files = sum(len(p.changes) for p in done), len(done)
     verb = "Would write" if args.diff or args.dry_run else "Wrote"
     log.note(f"{verb} alt text for {images} image{'s' * (images != 1)} in {files} file{'s' * (files != 1)}."

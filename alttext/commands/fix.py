@@ -50,6 +50,7 @@ def run(args: argparse.Namespace) -> int:
     if started is None:
         return 2
     collected, log = started
+    root = args.root or "."
     proposals = pipeline.rewrites(collected, log)
     if args.review:
         write_review_page(args.review, collected, log)
@@ -57,7 +58,7 @@ def run(args: argparse.Namespace) -> int:
         pipeline.write_diff(proposals, sys.stdout.buffer)
     else:
         pipeline.describe(proposals, log)
-    done = proposals if args.diff or args.dry_run else pipeline.write_all(proposals, log)
+    done = proposals if args.diff or args.dry_run else pipeline.write_all(proposals, log, root=root)
     images, changed = sum(len(p.changes) for p in done), len(done)
     _summary(log, images, changed, would=args.diff or args.dry_run)
     if log.errors:

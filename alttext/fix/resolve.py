@@ -16,6 +16,8 @@ import re
 import urllib.parse
 from dataclasses import dataclass
 
+from alttext.confine import outside_message, real_inside
+
 MAX_IMAGE_BYTES = 20 * 1024 * 1024
 FETCH_TIMEOUT_S = 10.0
 _SVG_SUFFIXES = (".svg", ".svgz")
@@ -37,6 +39,7 @@ class ResolvedImage:
     text: str | None = None
     problem: str | None = None
     is_error: bool = False
+    outside_root: bool = False
 
     @property
     def payload(self) -> str | bytes | None:
@@ -84,8 +87,9 @@ class Resolver:
         else:
             base = os.path.dirname(os.path.abspath(document_path))
         path = _existing(base, [urllib.parse.unquote(relative), relative])
-        if not _inside(path, self.project_root):
-            return _error(src, f"image is outside the project root {self.project_root}; not read")
+        if not real_inside(path, self.project_root):
+            reason = outside_message(path, self.project_root, "image").replace("not read or written", "not read")
+            return ResolvedImage(src, problem=reason, is_error=True, outside_root=True)
         if not os.path.exists(path):
             return _error(src, f"image file not found: {os.path.relpath(path)}")
         if not os.path.isfile(path):
@@ -186,12 +190,6 @@ def _existing(base: str, spellings: list[str]) -> str:
 
 def _looks_like_svg(data: bytes) -> bool:
     return b"<svg" in data[:1024]
-
-
-def _inside(path: str, root: str) -> bool:
-    real_root = os.path.realpath(root)
-    real = os.path.realpath(path)
-    return real == real_root or real.startswith(real_root.rstrip(os.sep) + os.sep)
 
 
 def _read(path: str) -> bytes:

@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import IO, Any
 
+from alttext.confine import outside_message, real_inside
 from alttext.document import DocumentError, read_document
 from alttext.fix.captions import CaptionSource, caption_targets, pending
 from alttext.fix.plan import DocumentPlan, Rewrite, Target, plan_document, rewrite
@@ -86,6 +87,9 @@ def _plan_file(path: str, resolver: Resolver, log: Log) -> DocumentPlan | None:
     syntax = syntax_for_path(path)
     if syntax is None:
         log.error(f"{path}: error: not an HTML, Markdown or reStructuredText file (by its extension)")
+        return None
+    if not real_inside(path, resolver.project_root):
+        log.error(f"{path}: error: {outside_message(path, resolver.project_root)}")
         return None
     try:
         document = read_document(path, html=syntax == "html")
@@ -193,8 +197,9 @@ def rewrites(collected: Collected, log: Log) -> list[Rewrite]:
     return result
 
 
-def write_all(proposals: Iterable[Rewrite], log: Log) -> list[Rewrite]:
-    """Write each proven rewrite atomically; a file changed since it was read is skipped.
+def write_all(proposals: Iterable[Rewrite], log: Log, *, root: str = ".") -> list[Rewrite]:
+    """Write each proven rewrite atomically; a file changed since it was read is skipped,
+    and so is one that leads outside `root` by now (a link changed since it was read).
 
     Returns the rewrites that were written.
     """
@@ -203,6 +208,9 @@ def write_all(proposals: Iterable[Rewrite], log: Log) -> list[Rewrite]:
     written = []
     for proposal in proposals:
         path = proposal.plan.path
+        if not real_inside(path, root):
+            log.error(f"{path}: error: {outside_message(path, root)}")
+            continue
         try:
             write_atomic(path, proposal.data, expected=proposal.plan.document.raw)
             written.append(proposal)
