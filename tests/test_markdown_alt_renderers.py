@@ -36,7 +36,7 @@ def _alts(html: str) -> list[str]:
     return parser.alts
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _markdown_it(preset: str) -> MarkdownIt:
     if preset == "gfm":  # tables and strikethrough, as GitHub and MyST pages read them
         return MarkdownIt("commonmark").enable(["table", "strikethrough"])

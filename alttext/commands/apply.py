@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+from alttext.printable import printable
+
 EPILOG = """\
 Entries with status "proposed" or "accepted" get their alt text; "decorative" gets
 alt="" (HTML <img>) or an empty :alt: (reStructuredText); "skip" is left alone.
@@ -44,7 +46,7 @@ def run(args: argparse.Namespace) -> int:
         config_root = load_config(source).root if source else "."
         site_root = args.site_root or (load_config(source).site_root if source else None) or mkdocs_docs_dir(config_root)
     except (ProposalsError, ConfigError) as error:
-        print(f"alttext: error: {error}", file=sys.stderr)
+        print(printable(f"alttext: error: {error}"), file=sys.stderr)
         return 2
     log = pipeline.Log()
     resolver = Resolver(project_root=args.root, site_root=site_root, fetch_remote=args.fetch_remote)

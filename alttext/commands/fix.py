@@ -9,6 +9,7 @@ import sys
 from typing import Any
 
 from alttext.commands.caption_options import add_captioner_arguments, captioner_options
+from alttext.printable import printable
 
 EPILOG = """\
 exit status: 0 nothing to do, 1 files changed (or would change), 2 an error
@@ -75,7 +76,7 @@ def collect_and_caption(args: argparse.Namespace) -> tuple[Any, Any] | None:
     try:
         settings = settings_from_args(args)
     except ConfigError as error:
-        print(f"alttext: error: {error}", file=sys.stderr)
+        print(printable(f"alttext: error: {error}"), file=sys.stderr)
         return None
     log = pipeline.Log()
     collected = pipeline.collect(settings, log)

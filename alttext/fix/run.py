@@ -20,6 +20,7 @@ from alttext.fix.captions import CaptionSource, caption_targets, pending
 from alttext.fix.plan import DocumentPlan, Rewrite, Target, plan_document, rewrite
 from alttext.fix.resolve import Resolver
 from alttext.fix.warn import add_warnings
+from alttext.printable import printable
 from alttext.scan import syntax_for_path
 
 DEFAULT_MAX_TOKENS = 16
@@ -53,10 +54,10 @@ class Log:
 
     def error(self, message: str) -> None:
         self.errors += 1
-        print(message, file=self.stream)
+        print(printable(message), file=self.stream)
 
     def note(self, message: str) -> None:
-        print(message, file=self.stream)
+        print(printable(message), file=self.stream)
 
 
 @dataclass
@@ -197,9 +198,10 @@ def rewrites(collected: Collected, log: Log) -> list[Rewrite]:
     return result
 
 
-def write_all(proposals: Iterable[Rewrite], log: Log, *, root: str = ".") -> list[Rewrite]:
+def write_all(proposals: Iterable[Rewrite], log: Log, *, root: str | None = None) -> list[Rewrite]:
     """Write each proven rewrite atomically; a file changed since it was read is skipped,
-    and so is one that leads outside `root` by now (a link changed since it was read).
+    and so is one that leads outside `root` by now (a link changed since it was read;
+    `collect` already refused documents outside the root when they were read).
 
     Returns the rewrites that were written.
     """
@@ -208,7 +210,7 @@ def write_all(proposals: Iterable[Rewrite], log: Log, *, root: str = ".") -> lis
     written = []
     for proposal in proposals:
         path = proposal.plan.path
-        if not real_inside(path, root):
+        if root is not None and not real_inside(path, root):
             log.error(f"{path}: error: {outside_message(path, root)}")
             continue
         try:
