@@ -35,6 +35,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[
 def run(args: argparse.Namespace) -> int:
     from alttext.commands.fix import mkdocs_docs_dir
     from alttext.config import ConfigError, find_pyproject, load_config
+    from alttext.confine import real_inside
     from alttext.fix import run as pipeline
     from alttext.fix.apply import plan_entries
     from alttext.fix.proposals import ProposalsError, load
@@ -55,6 +56,9 @@ def run(args: argparse.Namespace) -> int:
         pipeline.write_diff(proposals, sys.stdout.buffer)
     else:
         pipeline.describe(proposals, log)
+    if not (args.diff or args.dry_run):
+        documents = sorted({entry.document for entry in entries if real_inside(entry.document, args.root)})
+        pipeline.remove_stale_temporaries(documents, log)
     done = proposals if args.diff or args.dry_run else pipeline.write_all(proposals, log, root=args.root)
     images, files = sum(len(p.changes) for p in done), len(done)
     verb = "Would write" if args.diff or args.dry_run else "Wrote"

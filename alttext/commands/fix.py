@@ -59,6 +59,8 @@ def run(args: argparse.Namespace) -> int:
         pipeline.write_diff(proposals, sys.stdout.buffer)
     else:
         pipeline.describe(proposals, log)
+    if not (args.diff or args.dry_run):
+        pipeline.remove_stale_temporaries([plan.path for plan in collected.plans], log)
     done = proposals if args.diff or args.dry_run else pipeline.write_all(proposals, log, root=root)
     images, changed = sum(len(p.changes) for p in done), len(done)
     _summary(log, images, changed, would=args.diff or args.dry_run)

@@ -223,6 +223,14 @@ def write_all(proposals: Iterable[Rewrite], log: Log, *, root: str | None = None
     return written
 
 
+def remove_stale_temporaries(documents: Iterable[str], log: Log) -> None:
+    """Remove what an interrupted (killed) run left next to these documents, and say so."""
+    from alttext.fix.atomic import remove_stale_temporaries as remove
+
+    for stale in remove(documents):
+        log.note(f"{stale.document}: removed {os.path.basename(stale.path)}, left by an interrupted run")
+
+
 def write_diff(proposals: Iterable[Rewrite], out: IO[bytes]) -> None:
     from alttext.fix.diff import unified_diff
 
