@@ -15,7 +15,12 @@ from pathlib import Path
 
 import pytest
 
-from alttext.fix.atomic import STALE_AFTER_S, FileChangedError, remove_stale_temporaries, write_atomic
+from alttext.fix.atomic import (
+    STALE_AFTER_S,
+    FileChangedError,
+    remove_stale_temporaries,
+    write_atomic,
+)
 
 
 def _leftovers(folder: Path) -> list[str]:

@@ -16,6 +16,10 @@ from alttext.cli import main
 from alttext.interrupts import EXIT_INTERRUPTED, EXIT_TERMINATED
 from tests.fix_helpers import FIX_DATA
 
+# The command line, with Ctrl-C reaching it even when the test run ignores SIGINT.
+_CLI = ("import signal, sys; signal.signal(signal.SIGINT, signal.default_int_handler); "
+        "from alttext.cli import main; sys.exit(main(sys.argv[1:]))")
+
 
 @pytest.mark.parametrize(
     ("signum", "status", "word"),
@@ -27,8 +31,7 @@ from tests.fix_helpers import FIX_DATA
 def test_a_signal_ends_a_run_cleanly(tmp_path: Path, signum: int, status: int, word: bytes) -> None:
     # `check -` waits on stdin: a run that is busy when the signal comes.
     process = subprocess.Popen(
-        [sys.executable, "-c", "import signal, sys; signal.signal(signal.SIGINT, signal.default_int_handler); "
-         "from alttext.cli import main; sys.exit(main(sys.argv[1:]))", "check", "-", "--stdin-filename", "x.md"],
+        [sys.executable, "-c", _CLI, "check", "-", "--stdin-filename", "x.md"],
         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=tmp_path,
     )
     try:
