@@ -3,7 +3,7 @@
 Relative paths start at the document's folder, `/absolute` paths at the site
 root (config `site-root`, MkDocs `docs_dir`). Nothing outside the project
 root is read, remote images are fetched only when asked (with a size limit and
-a timeout), and an SVG brings its own text (its `<title>` or `<desc>`) instead
+a deadline for the whole download), and an SVG brings its own text (its `<title>` or `<desc>`) instead
 of being captioned.
 """
 
@@ -113,20 +113,11 @@ class Resolver:
 
 
 def fetch(url: str, max_bytes: int = MAX_IMAGE_BYTES, timeout: float = FETCH_TIMEOUT_S) -> bytes:
-    """The body of `url`, refusing more than `max_bytes` and waiting at most `timeout` per read."""
-    import urllib.request
-
+    """The body of `url`, refusing more than `max_bytes` or taking longer than `timeout` in all."""
     from alttext import __version__
+    from alttext.fix.fetch import fetch as download
 
-    request = urllib.request.Request(url, headers={"User-Agent": f"alttext/{__version__}"})
-    with urllib.request.urlopen(request, timeout=timeout) as response:
-        declared = response.headers.get("Content-Length")
-        if declared and declared.isdigit() and int(declared) > max_bytes:
-            raise ValueError(f"{declared} bytes is over the {max_bytes} byte limit")
-        data: bytes = response.read(max_bytes + 1)
-    if len(data) > max_bytes:
-        raise ValueError(f"over the {max_bytes} byte limit")
-    return data
+    return download(url, max_bytes, timeout, f"alttext/{__version__}")
 
 
 def decode_data_uri(uri: str) -> tuple[str, bytes]:
