@@ -20,7 +20,7 @@ class _Trickle(http.server.BaseHTTPRequestHandler):
     """/body: headers at once, then a byte every 0.3 s; /headers: the headers themselves trickle;
     /fast: everything at once."""
 
-    def do_GET(self) -> None:  # noqa: N802 - the stdlib's name
+    def do_GET(self) -> None:
         try:
             self._send()
         except (BrokenPipeError, ConnectionResetError):

@@ -34,11 +34,10 @@ class _Deadline:
         self._timer = threading.Timer(seconds, self._expire)
         self._timer.daemon = True
 
-    def __enter__(self) -> _Deadline:
+    def start(self) -> None:
         self._timer.start()
-        return self
 
-    def __exit__(self, *exc: object) -> None:
+    def cancel(self) -> None:
         self._timer.cancel()
 
     def left(self) -> float:
@@ -116,19 +115,22 @@ class _HTTPSHandler(urllib.request.HTTPSHandler):
 def fetch(url: str, max_bytes: int, timeout: float, user_agent: str) -> bytes:
     """The body of `url`: at most `max_bytes`, all of it within `timeout` seconds, else an error
     (ValueError for the size, DownloadTimeout, or the OSError of the connection)."""
-    with _Deadline(timeout) as deadline:
-        opener = urllib.request.build_opener(_HTTPHandler(deadline), _HTTPSHandler(deadline))
-        request = urllib.request.Request(url, headers={"User-Agent": user_agent})
-        try:
-            with opener.open(request, timeout=deadline.left()) as response:
-                return _read_body(response, max_bytes, deadline)
-        except (OSError, http.client.HTTPException) as error:
-            # The timer shut the connection, or a read given only the time left timed out.
-            if deadline.passed():
-                raise deadline.error() from None
-            if isinstance(error, http.client.HTTPException):
-                raise OSError(f"bad HTTP response ({type(error).__name__}: {error})") from None
-            raise
+    deadline = _Deadline(timeout)
+    opener = urllib.request.build_opener(_HTTPHandler(deadline), _HTTPSHandler(deadline))
+    request = urllib.request.Request(url, headers={"User-Agent": user_agent})
+    deadline.start()
+    try:
+        with opener.open(request, timeout=deadline.left()) as response:
+            return _read_body(response, max_bytes, deadline)
+    except (OSError, http.client.HTTPException) as error:
+        # The timer shut the connection, or a read given only the time left timed out.
+        if deadline.passed():
+            raise deadline.error() from None
+        if isinstance(error, http.client.HTTPException):
+            raise OSError(f"bad HTTP response ({type(error).__name__}: {error})") from None
+        raise
+    finally:
+        deadline.cancel()
 
 
 def _read_body(response: Any, max_bytes: int, deadline: _Deadline) -> bytes:
