@@ -63,30 +63,38 @@ class Resolver:
     max_bytes: int = MAX_IMAGE_BYTES
     timeout: float = FETCH_TIMEOUT_S
 
-    def resolve(self, src: str, document_path: str) -> ResolvedImage:
+    def resolve(self, src: str, document_path: str, *, file_path: bool = False) -> ResolvedImage:
+        """What `src` of the document at `document_path` shows.
+
+        `file_path`: `src` is a file path as written, not a URL (reStructuredText
+        image directives, as docutils and Sphinx read them): `#`, `?` and `%`
+        are part of the file name, and only a `scheme:` URL is remote.
+        """
         src = src.strip()
         if not src:
             return _skip(src, "no image source to caption")
         if src[:5].lower() == "data:":
             return _from_data_uri(src)
-        if src.startswith("//"):
+        if src.startswith("//") and not file_path:
             return self._remote(src, "https:" + src)
         scheme = _SCHEME.match(src)
         if scheme and len(scheme.group(1)) > 1:  # one letter is a Windows drive, not a scheme
             if scheme.group(1).lower() in ("http", "https"):
                 return self._remote(src, src)
             return _skip(src, f"{scheme.group(1)}: images are not read")
-        return self._local(src, document_path)
-
-    def _local(self, src: str, document_path: str) -> ResolvedImage:
+        if file_path:
+            return self._local(src, src, document_path, [src])
         relative = urllib.parse.urlsplit(src).path
+        return self._local(src, relative, document_path, [urllib.parse.unquote(relative), relative])
+
+    def _local(self, src: str, relative: str, document_path: str, spellings: list[str]) -> ResolvedImage:
         if relative.startswith("/"):
             if self.site_root is None:
                 return _error(src, "absolute image path needs a site root (site-root in [tool.alttext])")
             base = self.site_root
         else:
             base = os.path.dirname(os.path.abspath(document_path))
-        path = _existing(base, [urllib.parse.unquote(relative), relative])
+        path = _existing(base, spellings)
         if not real_inside(path, self.project_root):
             reason = outside_message(path, self.project_root, "image").replace("not read or written", "not read")
             return ResolvedImage(src, problem=reason, is_error=True, outside_root=True)
