@@ -4,7 +4,10 @@ CommonMark (markdown-it, as our scanner and MyST read it) and Python-Markdown (a
 from __future__ import annotations
 
 import functools
+import subprocess
+import sys
 from html.parser import HTMLParser
+from pathlib import Path
 
 import markdown
 import pytest
@@ -12,6 +15,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from markdown_it import MarkdownIt
 
+from alttext.cli import main
 from alttext.fix.slots import escape_markdown, normalize_alt
 
 # MkDocs always loads these three Python-Markdown extensions (mkdocs.config.defaults).
@@ -103,3 +107,25 @@ def test_any_caption_renders_as_itself_in_both_engines(text: str) -> None:
     for renderer in RENDERERS:
         for place in PLACES:
             assert _rendered_alts(caption, renderer, place) == [caption], (renderer, place)
+
+
+HARD_TITLE = r"8 < 14 & a|b ~~x~~ *y* _z_ `c` \ [d] &copy; <b>"
+
+
+@pytest.mark.slow
+def test_fix_then_a_real_mkdocs_build_shows_the_caption(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """alttext fix writes the alt text; `mkdocs build` (no plugin) renders exactly it."""
+    docs = tmp_path / "docs"
+    (docs / "img").mkdir(parents=True)
+    title = HARD_TITLE.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    (docs / "img" / "chart.svg").write_text(
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="4" height="3"><title>{title}</title></svg>\n', encoding="utf-8")
+    (docs / "index.md").write_text("# Home\n\n![](img/chart.svg)\n\n| Chart |\n|---|\n| ![](img/chart.svg) |\n",
+                                   encoding="utf-8")
+    (tmp_path / "mkdocs.yml").write_text("site_name: t\n", encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    assert main(["fix", "docs"]) == 1
+    done = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict"], capture_output=True, text=True,
+                          timeout=300, check=False)
+    assert done.returncode == 0, done.stderr
+    assert _alts((tmp_path / "site" / "index.html").read_text(encoding="utf-8")) == [HARD_TITLE, HARD_TITLE]
