@@ -27,7 +27,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[
     parser.add_argument("--diff", action="store_true", help="print a unified diff instead of writing")
     parser.add_argument("--dry-run", action="store_true", help="say what would change; write nothing")
     parser.add_argument("--fetch-remote", action="store_true", help="download http(s) images to check their hash")
-    parser.add_argument("--root", metavar="DIR", default=".", help="project root: no image outside it is read")
+    parser.add_argument("--root", metavar="DIR", default=".", help="project root: nothing outside it is read or written")
     parser.add_argument("--site-root", metavar="DIR", help="folder that /absolute image paths start from")
     parser.set_defaults(run=run)
 

@@ -38,7 +38,7 @@ def add_common_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("paths", nargs="*", metavar="PATH", help="files and folders (default: .)")
     parser.add_argument("--fetch-remote", action="store_true", default=None,
                         help="download http(s) images (size limit and timeout) instead of skipping them")
-    parser.add_argument("--root", metavar="DIR", help="project root: no image outside it is read (default: .)")
+    parser.add_argument("--root", metavar="DIR", help="project root: nothing outside it is read or written (default: .)")
     parser.add_argument("--site-root", metavar="DIR", help="folder that /absolute image paths start from")
     parser.add_argument("--config", metavar="FILE", help="pyproject.toml to read [tool.alttext] from")
     add_captioner_arguments(parser)
