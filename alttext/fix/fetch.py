@@ -74,49 +74,44 @@ def _shut(sock: socket.socket) -> None:
         pass
 
 
-class _WatchedHTTP(http.client.HTTPConnection):
-    def __init__(self, *args: Any, deadline: _Deadline, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._deadline = deadline
+def _watched(connection: type[http.client.HTTPConnection]) -> type[http.client.HTTPConnection]:
+    """`connection` that hands its socket to a deadline as soon as it is connected."""
 
-    def connect(self) -> None:
-        super().connect()
-        self._deadline.watch(self.sock)
+    class Watched(connection):  # type: ignore[valid-type, misc]
+        def __init__(self, *args: Any, deadline: _Deadline, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            self._deadline = deadline
 
+        def connect(self) -> None:
+            super().connect()
+            self._deadline.watch(self.sock)
 
-class _WatchedHTTPS(http.client.HTTPSConnection):
-    def __init__(self, *args: Any, deadline: _Deadline, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._deadline = deadline
-
-    def connect(self) -> None:
-        super().connect()
-        self._deadline.watch(self.sock)
+    return Watched
 
 
-class _HTTPHandler(urllib.request.HTTPHandler):
+_WATCHED_HTTP = _watched(http.client.HTTPConnection)
+_WATCHED_HTTPS = _watched(http.client.HTTPSConnection)
+
+
+class _Handler(urllib.request.HTTPHandler, urllib.request.HTTPSHandler):
+    """http and https through connections that the deadline can shut."""
+
     def __init__(self, deadline: _Deadline) -> None:
         super().__init__()
         self._deadline = deadline
 
     def http_open(self, req: urllib.request.Request) -> http.client.HTTPResponse:
-        return self.do_open(functools.partial(_WatchedHTTP, deadline=self._deadline), req)
-
-
-class _HTTPSHandler(urllib.request.HTTPSHandler):
-    def __init__(self, deadline: _Deadline) -> None:
-        super().__init__()
-        self._deadline = deadline
+        return self.do_open(functools.partial(_WATCHED_HTTP, deadline=self._deadline), req)
 
     def https_open(self, req: urllib.request.Request) -> http.client.HTTPResponse:
-        return self.do_open(functools.partial(_WatchedHTTPS, deadline=self._deadline), req)
+        return self.do_open(functools.partial(_WATCHED_HTTPS, deadline=self._deadline), req)
 
 
 def fetch(url: str, max_bytes: int, timeout: float, user_agent: str) -> bytes:
     """The body of `url`: at most `max_bytes`, all of it within `timeout` seconds, else an error
     (ValueError for the size, DownloadTimeout, or the OSError of the connection)."""
     deadline = _Deadline(timeout)
-    opener = urllib.request.build_opener(_HTTPHandler(deadline), _HTTPSHandler(deadline))
+    opener = urllib.request.build_opener(_Handler(deadline))
     request = urllib.request.Request(url, headers={"User-Agent": user_agent})
     deadline.start()
     try:
