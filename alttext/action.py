@@ -27,6 +27,7 @@ from dataclasses import dataclass
 
 from alttext.findings import Finding
 from alttext.lint import FileError
+from alttext.printable import printable
 
 MODES = ("check", "suggest", "fix")
 SUMMARY_ROW_LIMIT = 500  # GitHub caps a step summary at 1 MiB
@@ -169,7 +170,7 @@ def sarif(findings: Sequence[Finding], errors: Sequence[FileError]) -> str:
 
 def _cell(text: str) -> str:
     """Text safe inside a Markdown table cell."""
-    return text.replace("\\", "\\\\").replace("|", "\\|").replace("\r", " ").replace("\n", " ").replace("<", "&lt;")
+    return printable(text).replace("\\", "\\\\").replace("|", "\\|").replace("<", "&lt;")
 
 
 def _code(text: str) -> str:
@@ -281,7 +282,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except InputError as error:
         from alttext.output.github import escape_data
 
-        print(f"::error title=alttext::{escape_data(str(error))}")
+        print(f"::error title=alttext::{escape_data(printable(str(error)))}")
         return 2
 
 

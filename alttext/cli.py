@@ -12,6 +12,7 @@ import sys
 from collections.abc import Sequence
 
 from alttext import __version__
+from alttext.interrupts import Terminated, exit_status, terminate_as_interrupt
 
 COMMAND_MODULES = [
     "alttext.commands.check",
@@ -37,10 +38,11 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        return int(args.run(args))
-    except KeyboardInterrupt:
-        print("alttext: interrupted", file=sys.stderr)
-        return 130
+        with terminate_as_interrupt():
+            return int(args.run(args))
+    except KeyboardInterrupt as interrupt:
+        print(f"alttext: {'terminated' if isinstance(interrupt, Terminated) else 'interrupted'}", file=sys.stderr)
+        return exit_status(interrupt)
     except BrokenPipeError:
         return 1
 

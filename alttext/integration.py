@@ -109,6 +109,7 @@ def write_proposals(proposals: Proposals) -> WriteOutcome:
     from alttext.fix import run as pipeline
 
     rewrites = pipeline.rewrites(proposals.collected, proposals.log)
+    pipeline.remove_stale_temporaries([plan.path for plan in proposals.collected.plans], proposals.log)
     pipeline.write_all(rewrites, proposals.log)
     changed = [rewrite.plan.path for rewrite in rewrites if _holds(rewrite.plan.path, rewrite.data)]
     return WriteOutcome(changed=changed, messages=proposals.messages, errors=proposals.log.errors)

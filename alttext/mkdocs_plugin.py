@@ -27,6 +27,8 @@ from mkdocs.config import config_options as c
 from mkdocs.exceptions import PluginError
 from mkdocs.plugins import BasePlugin, get_plugin_logger
 
+from alttext.printable import printable
+
 log = get_plugin_logger(__name__)
 
 _ALT_ATTRIBUTE = re.compile(r"""\salt\s*=\s*(?:""|'')""")
@@ -103,12 +105,12 @@ class AltTextPlugin(BasePlugin[AltTextConfig]):
         for source in sources:
             result = check_file(source, self.check_config)
             for error in result.errors:
-                log.warning(self._relative(str(error)))
+                log.warning(printable(self._relative(str(error))))
             for finding in result.findings:
                 if only_missing and finding.rule not in MISSING_ALT_RULES:
                     continue
                 where = f"{self._relative(finding.path)}:{finding.line}:{finding.column}"
-                log.warning(f"{where}: {finding.rule} {finding.message} ({finding.src})")
+                log.warning(printable(f"{where}: {finding.rule} {finding.message} ({finding.src})"))
 
     def _write(self, sources: list[str]) -> None:
         from alttext.integration import write_alt_text
@@ -117,7 +119,7 @@ class AltTextPlugin(BasePlugin[AltTextConfig]):
         for message in outcome.messages:
             log.info(self._relative(message))
         for path in outcome.changed:
-            log.info(f"wrote alt text into {self._relative(path)}")
+            log.info(printable(f"wrote alt text into {self._relative(path)}"))
 
     def _prepare_fill(self, sources: list[str]) -> None:
         """Caption each image without alt text; remember every page's images in order, to find them in the HTML."""

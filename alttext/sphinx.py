@@ -24,6 +24,7 @@ from docutils import nodes  # type: ignore[import-untyped]
 
 from alttext import __version__
 from alttext.document import DocumentError, read_document
+from alttext.printable import printable
 from alttext.rules import RULES
 
 if TYPE_CHECKING:
@@ -211,7 +212,7 @@ def _warn(message: str, item: MissingAlt, subtype: str = "missing-alt") -> None:
     # A bare node carries the exact file (an included one too) and line to Sphinx's logger.
     location = nodes.Element()
     location.source, location.line = item.source, item.line
-    logging.getLogger(__name__).warning(message, type="alttext", subtype=subtype, location=location)
+    logging.getLogger(__name__).warning(printable(message), type="alttext", subtype=subtype, location=location)
 
 
 def purge_doc(app: Sphinx, env: BuildEnvironment, docname: str) -> None:
@@ -254,7 +255,7 @@ def _caption_settings(app: Sphinx) -> dict[str, Any]:
 def _warn_plain(message: str, subtype: str) -> None:
     from sphinx.util import logging
 
-    logging.getLogger(__name__).warning(message, type="alttext", subtype=subtype)
+    logging.getLogger(__name__).warning(printable(message), type="alttext", subtype=subtype)
 
 
 def _write_sources(app: Sphinx, sources: list[str]) -> None:
@@ -272,7 +273,7 @@ def _write_sources(app: Sphinx, sources: list[str]) -> None:
         else:
             logger.info("alttext: %s", message)
     for path in outcome.changed:
-        logger.info("alttext: wrote alt text into %s", os.path.relpath(path, srcdir))
+        logger.info("alttext: wrote alt text into %s", printable(os.path.relpath(path, srcdir)))
 
 
 def fill_alt(app: Sphinx, doctree: nodes.document, docname: str) -> None:

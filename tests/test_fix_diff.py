@@ -8,8 +8,10 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
 
-from alttext.fix.diff import NO_NEWLINE, unified_diff
+from alttext.fix.diff import NO_NEWLINE, quote_path, unified_diff
 
 CASES = [
     pytest.param("page.md", b"# T\n\n![](a.png)\n", b"# T\n\n![A dog](a.png)\n", id="simple"),
@@ -26,6 +28,11 @@ CASES = [
     pytest.param("docs/my page.rst", b".. image:: a.png\n   :width: 3\n",
                  b".. image:: a.png\n   :width: 3\n   :alt: A dog\n", id="space-in-name-subfolder"),
     pytest.param("old-mac.md", b"a\r![](a.png)\rb\r", b"a\r![A](a.png)\rb\r", id="cr-only-lines"),
+    *[pytest.param(name, b"![](a.png)\n", b"![A](a.png)\n", id=f"name-{label}") for label, name in [
+        ("newline", "new\nline.md"), ("tab", "tab\there.md"), ("quote", 'say "hi".md'),
+        ("backslash", "back\\slash.md"), ("non-ascii", "d\u00e9j\u00e0 vu/\u00fcber.md"), ("escape", "esc\x1b[31m.md"),
+        ("carriage-return", "cr\rname.md"), ("delete", "del\x7f.md"),
+    ]],
 ]
 
 
@@ -83,3 +90,63 @@ def test_crlf_lines_keep_their_carriage_returns(tmp_path: Path, monkeypatch: pyt
     monkeypatch.chdir(tmp_path)
     patch = unified_diff("p.md", b"![](a.png)\r\n", b"![A](a.png)\r\n")
     assert b"-![](a.png)\r\n+![A](a.png)\r\n" in patch
+
+
+@pytest.mark.parametrize(
+    ("name", "quoted"),
+    [
+        pytest.param(b"a/page.md", b"a/page.md", id="plain"),
+        pytest.param(b"a/my page.md", b"a/my page.md", id="space-not-quoted"),
+        pytest.param(b"a/new\nline.md", b'"a/new\\nline.md"', id="newline"),
+        pytest.param(b'a/"q"\\.md', b'"a/\\"q\\"\\\\.md"', id="quote-backslash"),
+        pytest.param("a/\u00e9.md".encode(), b'"a/\\303\\251.md"', id="utf8-octal"),
+        pytest.param(b"a/\x07\x08\t\x0b\x0c\r\x1b\x7f", b'"a/\\a\\b\\t\\v\\f\\r\\033\\177"', id="controls"),
+    ],
+)
+def test_quote_path(name: bytes, quoted: bytes) -> None:
+    assert quote_path(name) == quoted
+
+
+def _git_headers(folder: Path, name: str, new: bytes) -> list[bytes]:
+    """The ---/+++ lines git itself writes for a change to tracked file `name`."""
+    git = ["git", "-C", str(folder), "-c", "core.quotePath=true"]
+    subprocess.run([*git, "add", "--", name], check=True)
+    (folder / name).write_bytes(new)
+    diff = subprocess.run([*git, "diff", "--", name], check=True, capture_output=True).stdout
+    return [line for line in diff.split(b"\n") if line.startswith((b"--- ", b"+++ "))]
+
+
+# File names as people (and hostile trees) make them: anything but / and NUL.
+_NAMES = st.text(
+    st.one_of(st.sampled_from('\n\t\r "\\\x1b\x7f\u00e9\u4e2d-_.'), st.characters(exclude_characters="/\0",
+                                                                             exclude_categories=("Cs",))),
+    min_size=1, max_size=12,
+).map(lambda stem: stem + ".md")
+
+
+@pytest.mark.skipif(shutil.which("patch") is None, reason="GNU patch is not installed")
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(name=_NAMES)
+@example(name='my "new"\tpage\\ \u00e9\n.md')
+def test_any_file_name_round_trips_through_git_apply_and_patch(tmp_path_factory: pytest.TempPathFactory,
+                                                              name: str) -> None:
+    old, new = b"# T\n\n![](a.png)\n", b"# T\n\n![A dog](a.png)\n"
+    folder = tmp_path_factory.mktemp("names")
+    subprocess.run(["git", "init", "-q", str(folder)], check=True)
+    path = _tree(folder, name, old)
+    cwd = os.getcwd()
+    os.chdir(folder)
+    try:
+        patch = unified_diff(name, old, new)
+    finally:
+        os.chdir(cwd)
+    assert patch.split(b"\n")[:2] == _git_headers(folder, name, new)
+    path.write_bytes(old)
+    (folder / ".alt.patch").write_bytes(patch)
+    subprocess.run(["git", "apply", ".alt.patch"], cwd=folder, check=True)
+    assert path.read_bytes() == new
+    path.write_bytes(old)
+    result = subprocess.run(["patch", "-p1", "--binary", "--forward"], cwd=folder, input=patch,
+                            capture_output=True, check=False)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert path.read_bytes() == new

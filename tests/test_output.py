@@ -94,7 +94,7 @@ def test_github_annotation_escapes_path_and_message() -> None:
     finding = Finding("docs/a,b:c.md", 1, 2, 1, 9, "ALT302", "alt text '100%\nimage'", "x.png")
     assert annotation(finding) == (
         "::warning file=docs/a%2Cb%3Ac.md,line=1,col=2,endLine=1,endColumn=9,"
-        "title=ALT302 alt-is-placeholder::alt text '100%25%0Aimage' (x.png)"
+        "title=ALT302 alt-is-placeholder::alt text '100%25\\nimage' (x.png)"
     )
 
 

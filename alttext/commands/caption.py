@@ -9,6 +9,7 @@ import sys
 from typing import Any
 
 from alttext.commands.caption_options import add_captioner_arguments, captioner_options
+from alttext.printable import printable
 
 EPILOG = """\
 Line N of the output is image N's caption (empty when it failed; the error is on stderr).
@@ -41,7 +42,7 @@ def run(args: argparse.Namespace) -> int:
         options = _options(args)
         images, names = _images(args.images)
     except (ConfigError, ValueError) as error:
-        print(f"alttext: error: {error}", file=sys.stderr)
+        print(printable(f"alttext: error: {error}"), file=sys.stderr)
         return 2
     results = _caption(images, names, options)
     if results is None:
@@ -67,7 +68,7 @@ def _caption(images: list[Any], names: list[str], options: dict[str, Any]) -> li
         finally:
             captioner.close()
     except (ModelUnavailable, ValueError) as error:
-        print(f"alttext: error: {error}", file=sys.stderr)
+        print(printable(f"alttext: error: {error}"), file=sys.stderr)
         return None
 
 
@@ -75,14 +76,14 @@ def _print(results: list[Any], arguments: list[str], *, as_json: bool) -> None:
     for argument, result in zip(arguments, results):
         if result.error:
             label = "not captioned" if "is an SVG" in result.error else "error"
-            print(f"alttext: {label}: {result.error}", file=sys.stderr)
+            print(printable(f"alttext: {label}: {result.error}"), file=sys.stderr)
     if as_json:
         rows = [{"image": argument, "caption": r.caption, "raw": r.raw, "cached": r.cached, "error": r.error}
                 for argument, r in zip(arguments, results)]
         print(json.dumps(rows, indent=2, ensure_ascii=False))
     else:
         for result in results:
-            print(result.caption or "")
+            print(printable(result.caption or ""))
     sys.stdout.flush()
 
 

@@ -7,6 +7,8 @@ import os
 import sys
 from typing import TYPE_CHECKING
 
+from alttext.printable import printable
+
 if TYPE_CHECKING:  # imported lazily at run time: `alttext --help` stays fast
     from alttext.config import Config
     from alttext.findings import Finding
@@ -47,13 +49,13 @@ def run(args: argparse.Namespace) -> int:
         config = _config(args)
         paths = _paths(args)
     except ConfigError as error:
-        print(f"alttext: error: {error}", file=sys.stderr)
+        print(printable(f"alttext: error: {error}"), file=sys.stderr)
         return 2
     findings, errors, checked = _check(paths, args, config)
     try:
         _report(findings, errors, args)
     except OSError as error:
-        print(f"alttext: error: cannot write {args.output}: {error.strerror or error}", file=sys.stderr)
+        print(printable(f"alttext: error: cannot write {args.output}: {error.strerror or error}"), file=sys.stderr)
         return 2
     _summary(findings, errors, checked)
     if errors:
@@ -128,7 +130,7 @@ def _report(findings: list[Finding], errors: list[FileError], args: argparse.Nam
     from alttext.output import renderer
 
     for error in errors:
-        print(error, file=sys.stderr)
+        print(printable(str(error)), file=sys.stderr)
     report = renderer(args.format)(findings, errors)
     if args.output and args.output != "-":
         _write_atomically(args.output, report)

@@ -9,6 +9,7 @@ import sys
 from typing import Any
 
 from alttext.commands.caption_options import add_captioner_arguments, captioner_options
+from alttext.printable import printable
 
 EPILOG = """\
 exit status: 0 nothing to do, 1 files changed (or would change), 2 an error
@@ -37,7 +38,7 @@ def add_common_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("paths", nargs="*", metavar="PATH", help="files and folders (default: .)")
     parser.add_argument("--fetch-remote", action="store_true", default=None,
                         help="download http(s) images (size limit and timeout) instead of skipping them")
-    parser.add_argument("--root", metavar="DIR", help="project root: no image outside it is read (default: .)")
+    parser.add_argument("--root", metavar="DIR", help="project root: nothing outside it is read or written (default: .)")
     parser.add_argument("--site-root", metavar="DIR", help="folder that /absolute image paths start from")
     parser.add_argument("--config", metavar="FILE", help="pyproject.toml to read [tool.alttext] from")
     add_captioner_arguments(parser)
@@ -50,6 +51,7 @@ def run(args: argparse.Namespace) -> int:
     if started is None:
         return 2
     collected, log = started
+    root = args.root or "."
     proposals = pipeline.rewrites(collected, log)
     if args.review:
         write_review_page(args.review, collected, log)
@@ -57,7 +59,9 @@ def run(args: argparse.Namespace) -> int:
         pipeline.write_diff(proposals, sys.stdout.buffer)
     else:
         pipeline.describe(proposals, log)
-    done = proposals if args.diff or args.dry_run else pipeline.write_all(proposals, log)
+    if not (args.diff or args.dry_run):
+        pipeline.remove_stale_temporaries([plan.path for plan in collected.plans], log)
+    done = proposals if args.diff or args.dry_run else pipeline.write_all(proposals, log, root=root)
     images, changed = sum(len(p.changes) for p in done), len(done)
     _summary(log, images, changed, would=args.diff or args.dry_run)
     if log.errors:
@@ -74,7 +78,7 @@ def collect_and_caption(args: argparse.Namespace) -> tuple[Any, Any] | None:
     try:
         settings = settings_from_args(args)
     except ConfigError as error:
-        print(f"alttext: error: {error}", file=sys.stderr)
+        print(printable(f"alttext: error: {error}"), file=sys.stderr)
         return None
     log = pipeline.Log()
     collected = pipeline.collect(settings, log)

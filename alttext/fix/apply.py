@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 
+from alttext.confine import outside_message, real_inside
 from alttext.document import DocumentError, read_document
 from alttext.fix.plan import NO_SLOT_PROBLEM, Rewrite, Target, plan_document, rewrite
 from alttext.fix.proposals import WRITE_STATUSES, Entry, decorative_problem, sha256
@@ -30,6 +31,10 @@ def plan_entries(entries: Sequence[Entry], resolver: Resolver, log: Log) -> list
 
 def _plan_one(path: str, entries: list[Entry], resolver: Resolver, log: Log) -> Rewrite | None:
     syntax = syntax_for_path(path)
+    if not real_inside(path, resolver.project_root):
+        log.error(f"{path}: error: {outside_message(path, resolver.project_root)}; "
+                  f"its {len(entries)} entries were not applied")
+        return None
     try:
         document = read_document(path, html=syntax == "html")
         if syntax is None:
@@ -63,6 +68,10 @@ def _alt_for(entry: Entry, target: Target | None, log: Log) -> str | None:
     where = f"{entry.document}:{entry.line}:{entry.column}"
     if target is None:
         log.error(f"{where}: error: no image without alt text here any more ({entry.src}); entry {entry.number} not applied")
+        return None
+    if target.image.is_error and (target.image.outside_root or entry.image_sha256 is not None):
+        # An image outside the root is refused, and one that cannot be read says why (not "changed").
+        log.error(f"{where}: error: {target.image.problem} ({entry.src}); entry {entry.number} not applied")
         return None
     if target.ref.slot is None:
         log.error(f"{where}: error: {NO_SLOT_PROBLEM} ({entry.src}); entry {entry.number} not applied")

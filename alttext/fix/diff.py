@@ -4,7 +4,9 @@ The diff is computed on bytes, not decoded text, so a Latin-1 page, a BOM or
 CRLF line ends appear in the patch exactly as they are in the file, and
 applying the patch gives exactly the bytes `alttext fix` would write. Lines
 end at LF only (that is what git and patch count); a last line without LF
-gets the usual "\\ No newline at end of file" marker.
+gets the usual "\\ No newline at end of file" marker. File names are quoted
+the way git quotes them (C-style, in double quotes) when they hold a quote, a
+backslash, a control character or a non-ASCII byte.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ def unified_diff(path: str, old: bytes, new: bytes, *, context: int = 3) -> byte
     name = os.fsencode(diff_path(path))
     # A trailing tab ends a name with spaces for patch, as git writes it.
     end = b"\t\n" if b" " in name else b"\n"
-    out = [b"--- a/" + name + end, b"+++ b/" + name + end]
+    out = [b"--- " + quote_path(b"a/" + name) + end, b"+++ " + quote_path(b"b/" + name) + end]
     matcher = SequenceMatcher(None, old_lines, new_lines, autojunk=False)
     for group in matcher.get_grouped_opcodes(context):
         out.append(_hunk_header(group))
@@ -44,6 +46,29 @@ def diff_path(path: str) -> str:
     if relative.startswith(os.pardir):
         relative = os.path.abspath(path).lstrip(os.sep)
     return relative.replace(os.sep, "/")
+
+
+# git's quote_c_style: these bytes get a letter escape, other controls and
+# non-ASCII bytes a three-digit octal one.
+_C_ESCAPES = {0x07: b"\\a", 0x08: b"\\b", 0x09: b"\\t", 0x0A: b"\\n", 0x0B: b"\\v", 0x0C: b"\\f", 0x0D: b"\\r",
+              0x22: b'\\"', 0x5C: b"\\\\"}
+
+
+def quote_path(name: bytes) -> bytes:
+    """`name` as git writes it in a patch header: as is, or C-quoted when it must be."""
+    if not any(_needs_escape(byte) for byte in name):
+        return name
+    return b'"' + b"".join(_escape_byte(byte) for byte in name) + b'"'
+
+
+def _needs_escape(byte: int) -> bool:
+    return byte < 0x20 or byte >= 0x7F or byte in (0x22, 0x5C)
+
+
+def _escape_byte(byte: int) -> bytes:
+    if byte in _C_ESCAPES:
+        return _C_ESCAPES[byte]
+    return b"\\%03o" % byte if _needs_escape(byte) else bytes([byte])
 
 
 def _hunk_header(group: list[tuple[str, int, int, int, int]]) -> bytes:

@@ -3,7 +3,7 @@
 Relative paths start at the document's folder, `/absolute` paths at the site
 root (config `site-root`, MkDocs `docs_dir`). Nothing outside the project
 root is read, remote images are fetched only when asked (with a size limit and
-a timeout), and an SVG brings its own text (its `<title>` or `<desc>`) instead
+a deadline for the whole download), and an SVG brings its own text (its `<title>` or `<desc>`) instead
 of being captioned.
 """
 
@@ -15,6 +15,8 @@ import os
 import re
 import urllib.parse
 from dataclasses import dataclass
+
+from alttext.confine import outside_message, real_inside
 
 MAX_IMAGE_BYTES = 20 * 1024 * 1024
 FETCH_TIMEOUT_S = 10.0
@@ -37,6 +39,7 @@ class ResolvedImage:
     text: str | None = None
     problem: str | None = None
     is_error: bool = False
+    outside_root: bool = False
 
     @property
     def payload(self) -> str | bytes | None:
@@ -60,32 +63,41 @@ class Resolver:
     max_bytes: int = MAX_IMAGE_BYTES
     timeout: float = FETCH_TIMEOUT_S
 
-    def resolve(self, src: str, document_path: str) -> ResolvedImage:
+    def resolve(self, src: str, document_path: str, *, file_path: bool = False) -> ResolvedImage:
+        """What `src` of the document at `document_path` shows.
+
+        `file_path`: `src` is a file path as written, not a URL (reStructuredText
+        image directives, as docutils and Sphinx read them): `#`, `?` and `%`
+        are part of the file name, and only a `scheme:` URL is remote.
+        """
         src = src.strip()
         if not src:
             return _skip(src, "no image source to caption")
         if src[:5].lower() == "data:":
             return _from_data_uri(src)
-        if src.startswith("//"):
+        if src.startswith("//") and not file_path:
             return self._remote(src, "https:" + src)
         scheme = _SCHEME.match(src)
         if scheme and len(scheme.group(1)) > 1:  # one letter is a Windows drive, not a scheme
             if scheme.group(1).lower() in ("http", "https"):
                 return self._remote(src, src)
             return _skip(src, f"{scheme.group(1)}: images are not read")
-        return self._local(src, document_path)
-
-    def _local(self, src: str, document_path: str) -> ResolvedImage:
+        if file_path:
+            return self._local(src, src, document_path, [src])
         relative = urllib.parse.urlsplit(src).path
+        return self._local(src, relative, document_path, [urllib.parse.unquote(relative), relative])
+
+    def _local(self, src: str, relative: str, document_path: str, spellings: list[str]) -> ResolvedImage:
         if relative.startswith("/"):
             if self.site_root is None:
                 return _error(src, "absolute image path needs a site root (site-root in [tool.alttext])")
             base = self.site_root
         else:
             base = os.path.dirname(os.path.abspath(document_path))
-        path = _existing(base, [urllib.parse.unquote(relative), relative])
-        if not _inside(path, self.project_root):
-            return _error(src, f"image is outside the project root {self.project_root}; not read")
+        path = _existing(base, spellings)
+        if not real_inside(path, self.project_root):
+            reason = outside_message(path, self.project_root, "image").replace("not read or written", "not read")
+            return ResolvedImage(src, problem=reason, is_error=True, outside_root=True)
         if not os.path.exists(path):
             return _error(src, f"image file not found: {os.path.relpath(path)}")
         if not os.path.isfile(path):
@@ -109,20 +121,11 @@ class Resolver:
 
 
 def fetch(url: str, max_bytes: int = MAX_IMAGE_BYTES, timeout: float = FETCH_TIMEOUT_S) -> bytes:
-    """The body of `url`, refusing more than `max_bytes` and waiting at most `timeout` per read."""
-    import urllib.request
-
+    """The body of `url`, refusing more than `max_bytes` or taking longer than `timeout` in all."""
     from alttext import __version__
+    from alttext.fix.fetch import fetch as download
 
-    request = urllib.request.Request(url, headers={"User-Agent": f"alttext/{__version__}"})
-    with urllib.request.urlopen(request, timeout=timeout) as response:
-        declared = response.headers.get("Content-Length")
-        if declared and declared.isdigit() and int(declared) > max_bytes:
-            raise ValueError(f"{declared} bytes is over the {max_bytes} byte limit")
-        data: bytes = response.read(max_bytes + 1)
-    if len(data) > max_bytes:
-        raise ValueError(f"over the {max_bytes} byte limit")
-    return data
+    return download(url, max_bytes, timeout, f"alttext/{__version__}")
 
 
 def decode_data_uri(uri: str) -> tuple[str, bytes]:
@@ -186,12 +189,6 @@ def _existing(base: str, spellings: list[str]) -> str:
 
 def _looks_like_svg(data: bytes) -> bool:
     return b"<svg" in data[:1024]
-
-
-def _inside(path: str, root: str) -> bool:
-    real_root = os.path.realpath(root)
-    real = os.path.realpath(path)
-    return real == real_root or real.startswith(real_root.rstrip(os.sep) + os.sep)
 
 
 def _read(path: str) -> bytes:

@@ -14,11 +14,13 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import IO, Any
 
+from alttext.confine import outside_message, real_inside
 from alttext.document import DocumentError, read_document
 from alttext.fix.captions import CaptionSource, caption_targets, pending
 from alttext.fix.plan import DocumentPlan, Rewrite, Target, plan_document, rewrite
 from alttext.fix.resolve import Resolver
 from alttext.fix.warn import add_warnings
+from alttext.printable import printable
 from alttext.scan import syntax_for_path
 
 DEFAULT_MAX_TOKENS = 16
@@ -52,10 +54,10 @@ class Log:
 
     def error(self, message: str) -> None:
         self.errors += 1
-        print(message, file=self.stream)
+        print(printable(message), file=self.stream)
 
     def note(self, message: str) -> None:
-        print(message, file=self.stream)
+        print(printable(message), file=self.stream)
 
 
 @dataclass
@@ -86,6 +88,9 @@ def _plan_file(path: str, resolver: Resolver, log: Log) -> DocumentPlan | None:
     syntax = syntax_for_path(path)
     if syntax is None:
         log.error(f"{path}: error: not an HTML, Markdown or reStructuredText file (by its extension)")
+        return None
+    if not real_inside(path, resolver.project_root):
+        log.error(f"{path}: error: {outside_message(path, resolver.project_root)}")
         return None
     try:
         document = read_document(path, html=syntax == "html")
@@ -193,8 +198,10 @@ def rewrites(collected: Collected, log: Log) -> list[Rewrite]:
     return result
 
 
-def write_all(proposals: Iterable[Rewrite], log: Log) -> list[Rewrite]:
-    """Write each proven rewrite atomically; a file changed since it was read is skipped.
+def write_all(proposals: Iterable[Rewrite], log: Log, *, root: str | None = None) -> list[Rewrite]:
+    """Write each proven rewrite atomically; a file changed since it was read is skipped,
+    and so is one that leads outside `root` by now (a link changed since it was read;
+    `collect` already refused documents outside the root when they were read).
 
     Returns the rewrites that were written.
     """
@@ -203,6 +210,9 @@ def write_all(proposals: Iterable[Rewrite], log: Log) -> list[Rewrite]:
     written = []
     for proposal in proposals:
         path = proposal.plan.path
+        if root is not None and not real_inside(path, root):
+            log.error(f"{path}: error: {outside_message(path, root)}")
+            continue
         try:
             write_atomic(path, proposal.data, expected=proposal.plan.document.raw)
             written.append(proposal)
@@ -211,6 +221,14 @@ def write_all(proposals: Iterable[Rewrite], log: Log) -> list[Rewrite]:
         except OSError as error:
             log.error(f"{path}: error: cannot write: {error.strerror or error}; left as it is")
     return written
+
+
+def remove_stale_temporaries(documents: Iterable[str], log: Log) -> None:
+    """Remove what an interrupted (killed) run left next to these documents, and say so."""
+    from alttext.fix.atomic import remove_stale_temporaries as remove
+
+    for stale in remove(documents):
+        log.note(f"{stale.document}: removed {os.path.basename(stale.path)}, left by an interrupted run")
 
 
 def write_diff(proposals: Iterable[Rewrite], out: IO[bytes]) -> None:

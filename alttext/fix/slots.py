@@ -17,12 +17,16 @@ _WHITESPACE = re.compile(r"\s+")
 # C0/C1 controls other than whitespace have no place in alt text, nor has the
 # replacement character a model's tokenizer leaves for bytes that are not UTF-8.
 _CONTROLS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffd]")
-# Characters that would change how a Markdown image description parses:
-# \ escapes, [ ] end or nest the description, * _ ~ start emphasis or
-# strikethrough, ` starts a code span, < starts raw HTML or an autolink,
-# & starts an entity (only before a name or #), | splits a table cell. Backslash escapes of ASCII
-# punctuation are valid everywhere in CommonMark, so escaping them is always safe.
-_MARKDOWN_SPECIAL = re.compile(r"([\\\[\]*_~`<|]|&(?=[#A-Za-z0-9]))")
+# Markdown alt text must read back as exactly the caption in both engines our
+# users build with: CommonMark (markdown-it) and Python-Markdown (MkDocs).
+# A backslash escapes \\ [ ] * _ ` in both. Python-Markdown keeps the backslash
+# before other punctuation, so < & | ~ are written as character references,
+# which CommonMark decodes and Python-Markdown passes on to the HTML attribute:
+# < starts raw HTML or an autolink, & an entity (only before a name or #),
+# | splits a table cell, ~ starts strikethrough.
+_MARKDOWN_BACKSLASHED = re.compile(r"([\\\[\]*_`])")
+_MARKDOWN_REFERENCES = {"<": "&lt;", "&": "&amp;", "|": "&#124;", "~": "&#126;"}
+_MARKDOWN_REFERENCED = re.compile(r"[<|~]|&(?=[#A-Za-z0-9])")
 
 
 class SlotError(ValueError):
@@ -49,8 +53,10 @@ def escape_html_text(text: str) -> str:
 
 
 def escape_markdown(text: str) -> str:
-    """`text` safe between `![` and `]`: it reads back as exactly `text`."""
-    return _MARKDOWN_SPECIAL.sub(r"\\\1", text)
+    """`text` safe between `![` and `]`: it reads back as exactly `text` in CommonMark and
+    in Python-Markdown."""
+    escaped = _MARKDOWN_BACKSLASHED.sub(r"\\\1", text)
+    return _MARKDOWN_REFERENCED.sub(lambda match: _MARKDOWN_REFERENCES[match.group()], escaped)
 
 
 def escape_rst_option(text: str) -> str:

@@ -9,7 +9,6 @@ text that was written. Anything else is a list of reasons not to write.
 from __future__ import annotations
 
 import functools
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -20,9 +19,6 @@ from alttext.scan.base import ImageRef
 
 if TYPE_CHECKING:
     from markdown_it import MarkdownIt
-
-# CommonMark: a backslash before ASCII punctuation stands for that character.
-_BACKSLASH_ESCAPE = re.compile(r"\\([!-/:-@\[-`{-~])")
 
 
 @dataclass(frozen=True)
@@ -123,11 +119,13 @@ def _reads_back(new: ImageRef, alt: str) -> bool:
     """The scanner sees `alt` as the image's alt text, and no missing-alt rule applies.
 
     A Markdown scanner may report the description as written (with our
-    backslash escapes, some already resolved, as in table cells) rather than
-    as rendered text; it must then unescape to exactly `alt`.
+    backslash escapes and character references, some already resolved, as in
+    table cells) rather than as rendered text; it must then unescape to exactly `alt`.
     """
+    from markdown_it.common.utils import unescapeAll
+
     if new.needs_alt or new.alt is None:
         return False
     if new.alt == alt:
         return True
-    return new.kind.startswith("markdown") and _BACKSLASH_ESCAPE.sub(r"\1", new.alt) == alt
+    return new.kind.startswith("markdown") and unescapeAll(new.alt) == alt

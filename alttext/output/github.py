@@ -1,8 +1,10 @@
 """GitHub Actions workflow commands: one annotation per finding, shown on the pull request:
 `::error` for missing alt text, `::warning` for weak alt text.
 
-Escaping follows the runner: `%`, CR and LF in the message; also `:` and `,`
-in property values, which would otherwise end the value.
+Control characters in paths and values are first shown as escapes (a file
+name cannot colour the log or forge a line); then escaping follows the
+runner: `%`, CR and LF in the message; also `:` and `,` in property values,
+which would otherwise end the value.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from collections.abc import Sequence
 from alttext.findings import Finding
 from alttext.lint import FileError
 from alttext.output import describe, level
+from alttext.printable import printable
 from alttext.rules import RULES
 
 
@@ -27,7 +30,7 @@ def annotation(finding: Finding) -> str:
     rule = RULES.get(finding.rule)
     title = f"{finding.rule} {rule.name}" if rule else finding.rule
     properties = {
-        "file": finding.path,
+        "file": printable(finding.path),
         "line": finding.line,
         "col": finding.column,
         "endLine": finding.end_line,
@@ -35,14 +38,14 @@ def annotation(finding: Finding) -> str:
         "title": title,
     }
     listed = ",".join(f"{key}={escape_property(str(value))}" for key, value in properties.items())
-    return f"::{level(finding.rule)} {listed}::{escape_data(describe(finding))}"
+    return f"::{level(finding.rule)} {listed}::{escape_data(printable(describe(finding)))}"
 
 
 def error_annotation(error: FileError) -> str:
-    properties = f"file={escape_property(error.path)}"
+    properties = f"file={escape_property(printable(error.path))}"
     if error.line:
         properties += f",line={error.line}"
-    return f"::error {properties},title=alttext error::{escape_data(error.message)}"
+    return f"::error {properties},title=alttext error::{escape_data(printable(error.message))}"
 
 
 def render(findings: Sequence[Finding], errors: Sequence[FileError] = ()) -> str:
