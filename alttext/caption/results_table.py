@@ -87,6 +87,7 @@ def _store(cache: CaptionCache, batch: dict[CacheKey, CacheEntry]) -> int:
 def _rows(path: str | os.PathLike[str]) -> Iterator[dict[str, Any]]:
     """The rows of one Parquet file or folder of part files, a record batch at a time."""
     try:
+        import pyarrow as pa
         import pyarrow.dataset as ds
     except ImportError:
         raise ResultsError("reading Parquet needs pyarrow: pip install 'alttext[spark]'") from None
@@ -100,5 +101,5 @@ def _rows(path: str | os.PathLike[str]) -> Iterator[dict[str, Any]]:
         columns = [name for name in RESULT_COLUMNS if name in dataset.schema.names]
         for batch in dataset.to_batches(columns=columns):
             yield from batch.to_pylist()
-    except (OSError, ValueError) as error:  # pyarrow's errors for unreadable or non-Parquet files
+    except (OSError, ValueError, pa.ArrowException) as error:  # unreadable, not Parquet, mixed schemas
         raise ResultsError(f"{path}: cannot be read as Parquet ({error})") from None

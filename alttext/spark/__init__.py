@@ -23,7 +23,7 @@ from alttext.spark.worker import Job, caption_groups
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame
 
-__all__ = ["RESULT_SCHEMA", "caption_images"]
+__all__ = ["RESULT_SCHEMA", "caption_images", "distinct_images"]
 
 RESULT_SCHEMA = ("path string, sha256 string, caption string, raw string, text string, error string, "
                  "model string, settings string, hit_limit boolean")
@@ -56,11 +56,17 @@ def caption_images(
     name = os.fspath(model or DEFAULT_MODEL)
     job = Job(model=name, shipped_model=_ship(session, name) if ship_model else None,
               options={"cache": None, **options}, device=device)
-    count = partitions or 2 * session.sparkContext.defaultParallelism
+    return distinct_images(images, column, partitions).mapInPandas(
+        lambda batches: caption_groups(batches, job), RESULT_SCHEMA)
+
+
+def distinct_images(images: DataFrame, column: str | None = None, partitions: int | None = None) -> DataFrame:
+    """One row per distinct image (key, error, paths, data, width, height), hash-partitioned
+    into `partitions` tasks; unreadable rows are grouped by their error instead."""
+    count = partitions or 2 * images.sparkSession.sparkContext.defaultParallelism
     # An explicit count: adaptive execution would otherwise merge small inputs into one task.
-    grouped = (image_rows(images, column).repartition(count, "key")
-               .groupBy("key", "error").agg(*_first_of_each_group()))
-    return grouped.mapInPandas(lambda batches: caption_groups(batches, job), RESULT_SCHEMA)
+    return (image_rows(images, column).repartition(count, "key")
+            .groupBy("key", "error").agg(*_first_of_each_group()))
 
 
 def _first_of_each_group() -> list[Any]:
@@ -78,7 +84,10 @@ def _ship(session: Any, model: str) -> str | None:
     context = session.sparkContext
     shipped = getattr(context, "_alttext_shipped", set())
     if folder not in shipped:
-        context.addFile(folder, recursive=True)
+        try:
+            context.addFile(folder, recursive=True)
+        except Exception:  # noqa: BLE001 - another folder of the same name was shipped: use the path
+            return None
         shipped.add(folder)
         context._alttext_shipped = shipped
     return os.path.basename(folder)
