@@ -125,16 +125,28 @@ def test_cli_round_trip_then_fix_loads_no_model(spark: Any, folder: Path, tiny_m
                                                 expected: dict[str, Any], tmp_path: Path,
                                                 capsys: pytest.CaptureFixture[str],
                                                 monkeypatch: pytest.MonkeyPatch) -> None:
-    """caption --engine spark writes Parquet; a second project imports it; fix runs from the cache."""
+    """caption --engine spark writes Parquet and fills the cache (a second run starts no job); a second
+    project imports the Parquet results and its fix runs from the cache, with no model."""
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("ALTTEXT_CACHE", raising=False)
     images = [str(folder / name) for name in ("image0.png", "broken.png", "image1.png", "copy.png")]
-    code = main(["caption", "--engine", "spark", "--master", "local[2]", "--model", str(tiny_model_dir),
-                 "--results", str(tmp_path / "results.parquet"), "--no-cache", "--json", *images])
+    cli = ["caption", "--engine", "spark", "--master", "local[2]", "--model", str(tiny_model_dir), "--json",
+           "--cache", str(tmp_path / "cli-cache.sqlite3")]
+    code = main([*cli, "--results", str(tmp_path / "results.parquet"), *images])
     out, err = capsys.readouterr()
     assert code == 2 and "broken.png: corrupt or truncated image" in err
     printed = [row["caption"] for row in json.loads(out)]
     assert printed == [expected[os.path.basename(image)].caption for image in images]
+
+    def no_spark(*args: object, **kwargs: object) -> None:
+        raise AssertionError("a cached run started a Spark job")
+
+    monkeypatch.setattr("alttext.spark.command._caption_on_spark", no_spark)
+    cached = [images[0], images[2], images[3], str(folder / "gone.png")]
+    assert main([*cli, *cached]) == 2
+    out, err = capsys.readouterr()
+    assert [row["caption"] for row in json.loads(out)] == [printed[0], printed[2], printed[3], None]
+    assert all(row["cached"] for row in json.loads(out)[:3]) and err.endswith("gone.png: no such file\n")
 
     project, by_captioner = tmp_path / "site", tmp_path / "site-captioned-here"
     for where in (project, by_captioner):
@@ -146,13 +158,13 @@ def test_cli_round_trip_then_fix_loads_no_model(spark: Any, folder: Path, tiny_m
     env.pop("ALTTEXT_CACHE", None)
     cache = project / ".alttext-cache" / "captions.sqlite3"
     imported = subprocess.run([sys.executable, "-m", "alttext", "cache", "import", str(tmp_path / "results.parquet"),
-                               "--cache", str(cache)], cwd=project, env=env, capture_output=True, text=True)
+                               "--cache", str(cache)], cwd=project, env=env, capture_output=True, text=True, check=False)
     assert imported.returncode == 0 and "Imported 2 captions" in imported.stderr, imported.stderr
     probe = ("import json, sys\nfrom alttext.cli import main\ncode = main(sys.argv[1:])\n"
              "print(json.dumps({'code': code, 'torch': 'torch' in sys.modules, "
              "'transformers': 'transformers' in sys.modules}), file=sys.stderr)")
     fixed = subprocess.run([sys.executable, "-c", probe, "fix", "--model", str(tiny_model_dir), "--cache", str(cache),
-                            "page.md"], cwd=project, env=env, capture_output=True, text=True)
+                            "page.md"], cwd=project, env=env, capture_output=True, text=True, check=False)
     assert json.loads(fixed.stderr.splitlines()[-1]) == {"code": 1, "torch": False, "transformers": False}, fixed.stderr
     monkeypatch.chdir(by_captioner)
     assert main(["fix", "--model", str(tiny_model_dir), "--cache", str(tmp_path / "other.sqlite3"), "page.md"]) == 1

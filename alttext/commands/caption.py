@@ -8,7 +8,7 @@ import os
 import sys
 from typing import Any
 
-from alttext.commands.caption_options import add_captioner_arguments, captioner_options, positive
+from alttext.commands.caption_options import add_captioner_arguments, captioner_options
 
 EPILOG = """\
 Line N of the output is image N's caption (empty when it failed; the error is on stderr).
@@ -73,6 +73,8 @@ def _caption(images: list[Any], names: list[str], options: dict[str, Any]) -> li
 
 
 def add_engine_arguments(parser: argparse.ArgumentParser) -> None:
+    from alttext.commands.caption_options import positive
+
     group = parser.add_argument_group("Spark")
     group.add_argument("--engine", choices=("local", "spark"), default="local",
                        help="caption in this process (default) or as a Spark job (pip install 'alttext[spark]')")

@@ -38,7 +38,37 @@ def spark_session(master: str | None) -> Any:
 
 def caption_with_spark(images: list[str], options: dict[str, Any], *, master: str | None,
                        partitions: int | None, results_path: str | None) -> list[CaptionResult]:
-    """One result per image, in order; the results also go to the cache unless it is turned off."""
+    """One result per image, in order: cached ones from the cache, the rest from a Spark job,
+    whose results then go to the cache too (unless it is turned off)."""
+    known = _known_here(images, options)
+    todo = [image for image, result in zip(images, known) if result is None]
+    if not todo:
+        return [result for result in known if result is not None]
+    spark = iter(_caption_on_spark(todo, options, master=master, partitions=partitions, results_path=results_path))
+    return [result if result is not None else next(spark) for result in known]
+
+
+def _known_here(images: list[str], options: dict[str, Any]) -> list[CaptionResult | None]:
+    """What this machine answers without a model: unreadable images, and cached captions."""
+    from alttext.caption.captioner import Captioner, model_identity
+    from alttext.caption.model import DEFAULT_MODEL
+
+    model = str(options.get("model") or DEFAULT_MODEL)
+    if options.get("cache", True) is False or model_identity(model, options.get("revision")) is None:
+        return [None] * len(images)  # no cache, or a model only the executors have: Spark does it all
+    captioner = Captioner(**{**options, "progress": False})  # loads no model: it is on disk here
+    try:
+        # The Captioner's own first two steps (hash, then cache), without its model step.
+        hashed = captioner._hash_all(images, images)
+        cached = captioner._from_cache([digest for digest, _ in hashed if digest is not None])
+    finally:
+        captioner.close()
+    return [CaptionResult(None, error=error) if error is not None else cached.get(digest or "")
+            for digest, error in hashed]
+
+
+def _caption_on_spark(images: list[str], options: dict[str, Any], *, master: str | None,
+                      partitions: int | None, results_path: str | None) -> list[CaptionResult]:
     from alttext.spark import caption_images
 
     model = options.get("model")
