@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -28,6 +29,8 @@ PAGE = "# Page\n\n![](img/image0.png)\n\n![](img/image1.png)\n"
 def spark() -> Any:
     from pyspark.sql import SparkSession
 
+    if shutil.which("java") is None:
+        pytest.fail("PySpark needs a Java runtime: apt-get install default-jre-headless (.ci/run does)")
     session = (SparkSession.builder.master("local[2]").appName("alttext tests")
                .config("spark.pyspark.python", sys.executable).config("spark.ui.enabled", "false")
                .config("spark.ui.showConsoleProgress", "false").config("spark.sql.shuffle.partitions", "4")
