@@ -11,7 +11,9 @@ cache, on the CPU:
   and a warm job (workers reused, model loaded): the steady state of a long job.
 
 Per-core throughput divides by the cores each configuration keeps busy (the CLI and
-local[2]: 2; local[1]: 1). `--model full` (default) builds the default model's architecture
+local[2]: 2; local[1]: 1). CPU seconds per image (user + system: of the CLI process, of this
+process for the in-process run, of the JVM and Spark's Python workers for a job) do not depend
+on how busy a shared machine is, unlike wall-clock figures. `--model full` (default) builds the default model's architecture
 with random weights from benchmarks/reference-model (957 MB); `tiny` the test model. Prints a
 markdown table and the load average, since wall-clock figures on a shared machine are noisy.
 """
@@ -21,10 +23,12 @@ from __future__ import annotations
 import argparse
 import io
 import os
+import resource
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -77,26 +81,69 @@ def write_images(folder: Path, count: int) -> list[str]:
     return paths
 
 
-def time_cli(model: Path, images: list[str]) -> tuple[float, list[str]]:
+class Timed:
+    """Wall seconds and CPU seconds (user + system, of this process or of its descendants)."""
+
+    def __init__(self, cpu: Callable[[], float]) -> None:
+        self.cpu = cpu
+
+    def __enter__(self) -> Timed:  # noqa: PYI034 - Self needs Python 3.11
+        self.started, self.cpu_started = time.perf_counter(), self.cpu()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.wall, self.cpu_seconds = time.perf_counter() - self.started, self.cpu() - self.cpu_started
+
+
+def children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def descendants_cpu() -> float:
+    """CPU seconds of every live descendant (the JVM, Spark's Python daemon and workers), from /proc."""
+    tick = os.sysconf("SC_CLK_TCK")
+    parents: dict[int, int] = {}
+    times: dict[int, float] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            parents[int(entry.name)] = int(fields[1])
+            times[int(entry.name)] = (int(fields[11]) + int(fields[12])) / tick
+    mine, total, frontier = {os.getpid()}, 0.0, [os.getpid()]
+    while frontier:
+        parent = frontier.pop()
+        for pid, ppid in parents.items():
+            if ppid == parent and pid not in mine:
+                mine.add(pid)
+                frontier.append(pid)
+                total += times[pid]
+    return total
+
+
+def time_cli(model: Path, images: list[str]) -> tuple[Timed, list[str]]:
     command = [sys.executable, "-m", "alttext", "caption", "--model", str(model), "--device", "cpu",
                "--no-cache", *images]
-    started = time.perf_counter()
-    done = subprocess.run(command, capture_output=True, text=True, check=True)
-    return time.perf_counter() - started, done.stdout.splitlines()
+    with Timed(children_cpu) as timed:
+        done = subprocess.run(command, capture_output=True, text=True, check=True)
+    return timed, done.stdout.splitlines()
 
 
-def time_in_process(model: Path, images: list[str]) -> tuple[float, list[str]]:
+def time_in_process(model: Path, images: list[str]) -> tuple[Timed, list[str]]:
     from alttext.caption.captioner import Captioner
 
     captioner = Captioner(str(model), device="cpu", cache=None, progress=False)
     captioner.caption(images[:2])  # load the model
-    started = time.perf_counter()
-    captions = captioner.caption(images)
-    return time.perf_counter() - started, captions
+    with Timed(time.process_time) as timed:
+        captions = captioner.caption(images)
+    return timed, captions
 
 
-def time_spark(master: str, model: Path, images: list[str]) -> tuple[float, float, list[str]]:
-    """(cold job seconds, warm job seconds, captions in image order) on a fresh session."""
+def time_spark(master: str, model: Path, images: list[str]) -> tuple[Timed, Timed, list[str]]:
+    """(cold job, warm job, captions in image order) on a fresh session."""
     from pyspark.sql import SparkSession
 
     from alttext.spark import caption_images
@@ -109,9 +156,9 @@ def time_spark(master: str, model: Path, images: list[str]) -> tuple[float, floa
         frame = session.read.format("binaryFile").load(images)
         times, captions = [], {}
         for _ in ("cold", "warm"):
-            started = time.perf_counter()
-            rows = caption_images(frame, model=model, device="cpu").collect()
-            times.append(time.perf_counter() - started)
+            with Timed(descendants_cpu) as timed:
+                rows = caption_images(frame, model=model, device="cpu").collect()
+            times.append(timed)
             captions = {row.path.removeprefix("file:"): row.caption for row in rows}
         return times[0], times[1], [captions.get(image) or "" for image in images]
     finally:
@@ -147,22 +194,26 @@ def _model(choice: str, folder: Path) -> Path:
     return Path(choice)
 
 
-def _print(args: argparse.Namespace, count: int, cli: float, steady: float,
-           spark: dict[str, tuple[float, float, list[str]]], same: bool, load_before: tuple[float, ...]) -> None:
+def _print(args: argparse.Namespace, count: int, cli: Timed, steady: Timed,
+           spark: dict[str, tuple[Timed, Timed, list[str]]], same: bool, load_before: tuple[float, ...]) -> None:
     rows = [("alttext caption (whole process)", cli, CORES), ("Captioner in process, model loaded", steady, CORES)]
     for master, (cold, warm, _) in spark.items():
         cores = int(master[len("local["):-1])
         rows += [(f"spark {master}, cold job", cold, cores), (f"spark {master}, warm job", warm, cores)]
     print(f"{count} images 640x480, model {args.model}, {CORES} CPUs, load average "
           f"{load_before[0]:.1f} before / {os.getloadavg()[0]:.1f} after\n")
-    print("| configuration | seconds | images/s | images/s per core |")
-    print("|---|---:|---:|---:|")
-    for name, seconds, cores in rows:
-        print(f"| {name} | {seconds:.1f} | {count / seconds:.2f} | {count / seconds / cores:.2f} |")
-    one, two = (count / spark[master][1] for master in ("local[1]", "local[2]"))
-    per_core = count / steady / CORES
+    print("| configuration | wall s | images/s | images/s per core | CPU s per image |")
+    print("|---|---:|---:|---:|---:|")
+    for name, timed, cores in rows:
+        print(f"| {name} | {timed.wall:.1f} | {count / timed.wall:.2f} | {count / timed.wall / cores:.2f} "
+              f"| {timed.cpu_seconds / count:.2f} |")
+    one, two = (count / spark[master][1].wall for master in ("local[1]", "local[2]"))
+    per_core = count / steady.wall / CORES
     print(f"\nwarm local[2] / local[1]: {two / one:.2f}x (goal >= 1.6x); warm local[2] per core / in-process "
           f"per core: {two / 2 / per_core:.2f} (goal >= 0.8)")
+    cpu = {master: spark[master][1].cpu_seconds / count for master in spark}
+    print(f"CPU s per image (robust to load): in-process {steady.cpu_seconds / count:.2f}, "
+          f"local[1] {cpu['local[1]']:.2f}, local[2] {cpu['local[2]']:.2f}")
     print(f"captions equal across all configurations: {'yes' if same else 'NO'}")
 
 
