@@ -80,7 +80,7 @@ def add_engine_arguments(parser: argparse.ArgumentParser) -> None:
                        help="caption in this process (default) or as a Spark job (pip install 'alttext[spark]')")
     group.add_argument("--master", metavar="URL", help="Spark master for --engine spark (default: the running "
                        "session's, else local[*])")
-    group.add_argument("--partitions", type=positive, metavar="N", help="Spark tasks (default: twice the cores)")
+    group.add_argument("--partitions", type=positive, metavar="N", help="Spark tasks (default: one per core)")
     group.add_argument("--results", metavar="DIR.parquet", help="also keep the Spark results table here")
 
 

@@ -43,8 +43,8 @@ def caption_images(
 
     `images`: a binaryFile DataFrame, an `image` data source DataFrame, or any DataFrame
     whose `column` holds encoded image bytes, an image struct, or paths / file: / data: URIs.
-    `partitions`: how many tasks caption the distinct images (default: twice the cluster's
-    cores). `device`: "auto" uses the GPU Spark assigns each task, else the Captioner's choice.
+    `partitions`: how many tasks caption the distinct images (default: one per core of the
+    cluster, so each task's batches are as full as the job allows). `device`: "auto" uses the GPU Spark assigns each task, else the Captioner's choice.
     A local model folder is shipped to the executors with the job unless `ship_model` is False
     (then every executor must see it at the same path). Other keywords go to `Captioner`
     (dtype, quantize, batch_size, num_beams, max_length, final_period, ...); executors use no
@@ -63,7 +63,7 @@ def caption_images(
 def distinct_images(images: DataFrame, column: str | None = None, partitions: int | None = None) -> DataFrame:
     """One row per distinct image (key, error, paths, data, width, height), hash-partitioned
     into `partitions` tasks; unreadable rows are grouped by their error instead."""
-    count = partitions or 2 * images.sparkSession.sparkContext.defaultParallelism
+    count = partitions or images.sparkSession.sparkContext.defaultParallelism
     # An explicit count: adaptive execution would otherwise merge small inputs into one task.
     return (image_rows(images, column).repartition(count, "key")
             .groupBy("key", "error").agg(*_first_of_each_group()))
