@@ -20,6 +20,7 @@ COMMAND_MODULES = [
     "alttext.commands.suggest",
     "alttext.commands.apply",
     "alttext.commands.caption",
+    "alttext.commands.cache",
 ]
 
 

@@ -31,6 +31,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[
     parser.add_argument("images", nargs="+", metavar="IMAGE", help="image files, data: URIs, or - for one image on stdin")
     parser.add_argument("--json", action="store_true", help="print a JSON list of {image, caption, raw, cached, error}")
     add_captioner_arguments(parser)
+    add_engine_arguments(parser)
     parser.add_argument("--config", metavar="FILE", help="pyproject.toml to read [tool.alttext] from (default: the nearest one)")
     parser.set_defaults(run=run)
 
@@ -44,7 +45,7 @@ def run(args: argparse.Namespace) -> int:
     except (ConfigError, ValueError) as error:
         print(printable(f"alttext: error: {error}"), file=sys.stderr)
         return 2
-    results = _caption(images, names, options)
+    results = _caption(images, names, options) if args.engine == "local" else _caption_on_spark(args, options)
     if results is None:
         return 2
     _print(results, args.images, as_json=args.json)
@@ -69,6 +70,33 @@ def _caption(images: list[Any], names: list[str], options: dict[str, Any]) -> li
             captioner.close()
     except (ModelUnavailable, ValueError) as error:
         print(printable(f"alttext: error: {error}"), file=sys.stderr)
+        return None
+
+
+def add_engine_arguments(parser: argparse.ArgumentParser) -> None:
+    from alttext.commands.caption_options import positive
+
+    group = parser.add_argument_group("Spark")
+    group.add_argument("--engine", choices=("local", "spark"), default="local",
+                       help="caption in this process (default) or as a Spark job (pip install 'alttext[spark]')")
+    group.add_argument("--master", metavar="URL", help="Spark master for --engine spark (default: the running "
+                       "session's, else local[*])")
+    group.add_argument("--partitions", type=positive, metavar="N", help="Spark tasks (default: one per core)")
+    group.add_argument("--results", metavar="DIR.parquet", help="also keep the Spark results table here")
+
+
+def _caption_on_spark(args: argparse.Namespace, options: dict[str, Any]) -> list[Any] | None:
+    """Spark results in argument order, or None after printing why Spark cannot run."""
+    from alttext.spark.command import SparkUnavailable, caption_with_spark
+
+    if "-" in args.images:
+        print("alttext: error: --engine spark reads image files; - (stdin) needs --engine local", file=sys.stderr)
+        return None
+    try:
+        return caption_with_spark(args.images, options, master=args.master, partitions=args.partitions,
+                                  results_path=args.results)
+    except (SparkUnavailable, ValueError) as error:
+        print(f"alttext: error: {error}", file=sys.stderr)
         return None
 
 
