@@ -105,6 +105,7 @@ CLEANED = [
     # Degenerate input.
     pytest.param("", "", id="empty"),
     pytest.param("   ", "", id="blank"),
+    pytest.param("on with on", "On with on", id="joiners-only-kept"),
 ]
 
 UNCHANGED = [

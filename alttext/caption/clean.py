@@ -207,7 +207,9 @@ def _drop_repeated_tail(words: list[str]) -> list[str]:
         if not _has_content(tail) or not _restates(head, joiner, tail):
             continue
         if joiner in CONNECTORS or (joiner in PREPOSITIONS and len(tail) >= LONG_REPEAT):
-            return _drop_joiner_words(words[:split], keys[:split])
+            kept = _drop_joiner_words(words[:split], keys[:split])
+            if kept:  # "on with on" is all joiners: better said than nothing
+                return kept
     return words
 
 
