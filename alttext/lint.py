@@ -18,7 +18,7 @@ from alttext.findings import Finding
 from alttext.quality import quality_problems
 from alttext.scan import find_images, syntax_for_path
 from alttext.scan.base import ImageRef
-from alttext.suppress import image_marks
+from alttext.suppress import NO_MARK, Mark, image_marks
 from alttext.textpos import LineIndex
 
 # What each missing-alt rule says, by rule id; rST wording depends on the directive.
@@ -113,6 +113,18 @@ def check_document(path: str, text: str, syntax: str, config: Config) -> FileRes
 def check_text(path: str, text: str, syntax: str, config: Config) -> list[Finding]:
     """The findings of `check_document` alone."""
     return check_document(path, text, syntax, config).findings
+
+
+def silenced_lines(path: str, text: str, syntax: str, config: Config) -> dict[int, list[Mark]]:
+    """For hosts that find images their own way (Sphinx's doctree): the marks of the images
+    of `text` that are decorative or have a rule silenced, by 1-based start line."""
+    images = find_images(text, syntax)
+    marks, _ = image_marks(text, syntax, images, decorative=config.decorative, document=path, root=config.root)
+    lines: dict[int, list[Mark]] = {}
+    for image, mark in zip(images, marks):
+        if mark != NO_MARK:
+            lines.setdefault(text.count("\n", 0, image.start) + 1, []).append(mark)
+    return lines
 
 
 def check_file(path: str, config: Config, syntax: str | None = None) -> FileResult:

@@ -168,3 +168,22 @@ def test_mark_semantics() -> None:
     assert Mark(decorative=True).silences("ALT001")
     assert Mark(ignored=None).silences("ALT304")
     assert not Mark(ignored=frozenset({"ALT301"})).silences("ALT001")
+
+
+@pytest.mark.slow
+def test_sphinx_build_honours_marks_and_globs(tmp_path: Path) -> None:
+    pytest.importorskip("myst_parser")
+    from tests.test_sphinx_ext import SITE, build, parsed_warnings
+
+    site = tmp_path / "docs"
+    shutil.copytree(SITE, site)
+    index = (site / "index.rst").read_text()
+    (site / "index.rst").write_text(index.replace(".. image:: images/chart.png", ".. alttext: decorative\n.. image:: images/chart.png"))
+    guide = (site / "guide.md").read_text()
+    (site / "guide.md").write_text(guide.replace("![](images/chart.png)", "<!-- alttext: ignore ALT101 -->\n![](images/chart.png)"))
+    (tmp_path / "pyproject.toml").write_text('[tool.alttext]\ndecorative = ["docs/images/team.png"]\n')
+    _, warnings, _ = build(site)
+    assert parsed_warnings(warnings, site) == [
+        ("guide.md", 19, "ALT101", "images/logo.png"),
+        ("index.rst", 30, "ALT201", "images/logo.png"),
+    ]
