@@ -48,6 +48,13 @@ TEXT_LIMIT = 2048
 SVG_TITLE_SEARCH_LIMIT = 65536
 
 PRESENTATIONAL_ROLES = frozenset({"presentation", "none"})
+# Roles that need an accessible name (axe-core's accessibleNameRequired). image-alt does
+# not apply to an <img> whose explicit role is another one, unless it is focusable.
+NAME_REQUIRED_ROLES = words(
+    "alertdialog application button checkbox combobox dialog img image link listbox menuitem "
+    "menuitemcheckbox menuitemradio meter option progressbar radio searchbox slider spinbutton switch "
+    "textbox toolbar treeitem graphics-document graphics-symbol"
+)
 SVG_IMAGE_ROLES = frozenset({"img", "graphics-document", "graphics-symbol"})
 NOT_ROLE_IMG_ELEMENTS = frozenset({"img", "input", "area", "object", "svg"})
 GLOBAL_ARIA = words(
@@ -111,6 +118,7 @@ class _Scan:
     figures: list[_Figure] = field(default_factory=list)
     ids: dict[str, tuple[str, int, Attributes]] | None = None
     id_texts: dict[str, str] = field(default_factory=dict)
+    labels: dict[str, str] | None = None
     tree: DocumentTree | None = None
 
     def run(self, pattern: re.Pattern[str]) -> list[ImageRef]:
@@ -157,8 +165,9 @@ class _Scan:
         if name == "input":
             kind_ok = attributes.get("type", _NONE).value.lower() == "image"
             return self._input_or_area(match, attributes, "input", "ALT003") if kind_ok else None
-        if name == "area":
-            return self._input_or_area(match, attributes, "area", "ALT004") if "href" in attributes else None
+        if name == "area":  # only a link area of an image map is announced (axe-core's area-alt)
+            in_map = "href" in attributes and "map" in self._ancestors(match.start("tag"))
+            return self._input_or_area(match, attributes, "area", "ALT004") if in_map else None
         role = _role(attributes)
         if name == "svg" and role in SVG_IMAGE_ROLES:
             return self._svg(match, attributes)
@@ -175,7 +184,7 @@ class _Scan:
         name = self._aria_name(attributes)
         if name is not None:
             return _image_ref(match, attributes, "img", name)
-        if _role(attributes) in PRESENTATIONAL_ROLES and not _has_conflict(attributes):
+        if _needs_no_name(attributes):
             return _image_ref(match, attributes, "img", None)
         return _image_ref(match, attributes, "img", None, "ALT001", _attribute_slot(match, "alt"))
 
@@ -184,6 +193,8 @@ class _Scan:
         if alt is not None and not _is_blank(alt.value):
             return _image_ref(match, attributes, kind, alt.value)
         name = self._aria_name(attributes)
+        if name is None and kind == "input":
+            name = self._label_text(match, attributes)
         if name is not None:
             return _image_ref(match, attributes, kind, name)
         if alt is None:
@@ -226,6 +237,24 @@ class _Scan:
         if title is not None and not _is_blank(title.value):
             return title.value
         return None
+
+    def _label_text(self, match: re.Match[str], attributes: Attributes) -> str | None:
+        """The text of a <label for=> this control's id, or of a <label> around it."""
+        id_ = attributes.get("id")
+        if id_ is not None and id_.value:
+            if self.labels is None:
+                self.labels = _labels_by_target(self.text)
+            text = self.labels.get(id_.value)
+            if text:
+                return text
+        start = match.start("tag")
+        if "label" not in self._ancestors(start):
+            return None
+        opener = _last_label_start(self.text, start)
+        if opener is None:
+            return None
+        content_end = element_extent(self.text, opener, "label", limit=opener + TEXT_LIMIT)[0]
+        return text_content(self.text, opener, max(content_end, match.end())) or None
 
     def _in_foreign_content(self, offset: int) -> bool:
         """Inside <svg> or <math>, unless an HTML island (<foreignObject>) is nearer."""
@@ -308,12 +337,23 @@ def _role(attributes: Attributes) -> str | None:
     return next((token for token in role.value.lower().split() if token in ARIA_ROLES), None)
 
 
+def _needs_no_name(attributes: Attributes) -> bool:
+    """An <img> that image-alt does not apply to: presentational (without a conflict), or with
+    an explicit role that needs no name on an element that cannot take focus."""
+    role = _role(attributes)
+    if role in PRESENTATIONAL_ROLES:
+        return not _has_conflict(attributes)
+    return role is not None and role not in NAME_REQUIRED_ROLES and not _is_focusable(attributes)
+
+
+def _is_focusable(attributes: Attributes) -> bool:
+    tabindex = attributes.get("tabindex")
+    return tabindex is not None and _TABINDEX.match(tabindex.value) is not None
+
+
 def _has_conflict(attributes: Attributes) -> bool:
     """A presentational role is ignored on a focusable element or one with global aria-*."""
-    tabindex = attributes.get("tabindex")
-    if tabindex is not None and _TABINDEX.match(tabindex.value):
-        return True
-    return any(name in GLOBAL_ARIA for name in attributes)
+    return _is_focusable(attributes) or any(name in GLOBAL_ARIA for name in attributes)
 
 
 def _attribute_slot(match: re.Match[str], attribute: str) -> AltSlot:
@@ -345,6 +385,34 @@ def _svg_title(text: str, pos: int) -> str | None:
             attributes = parse_attributes(text, match.start("attrs"), match.end("attrs"))
             depth += not is_self_closing(text, match.end(), attributes)
     return None
+
+
+_LABEL_START = re.compile(r"<label(?=[\t\n\f\r />])", re.IGNORECASE)
+
+
+def _labels_by_target(text: str) -> dict[str, str]:
+    """The text of each <label for=...>, by the id it names; the first label of an id wins."""
+    labels: dict[str, str] = {}
+    for match in tags(text, 0):
+        if match["close"] or not match["gt"] or match["name"].lower() != "label":
+            continue
+        attributes = parse_attributes(text, match.start("attrs"), match.end("attrs"))
+        target = attributes.get("for")
+        if target is not None and target.value not in labels:
+            content_end = element_extent(text, match.end(), "label", limit=match.end() + TEXT_LIMIT)[0]
+            labels[target.value] = text_content(text, match.end(), content_end)
+    return labels
+
+
+def _last_label_start(text: str, before: int) -> int | None:
+    """The end of the last `<label ...>` start tag before offset `before`."""
+    last = None
+    for match in tags(text, max(0, text.rfind("<", 0, max(0, before - TEXT_LIMIT)))):
+        if match.start("tag") >= before:
+            break
+        if not match["close"] and match["gt"] and match["name"].lower() == "label":
+            last = match.end()
+    return last
 
 
 def _elements_by_id(text: str) -> dict[str, tuple[str, int, Attributes]]:
