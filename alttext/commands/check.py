@@ -106,7 +106,15 @@ def _check(paths: list[str], args: argparse.Namespace, config: Config) -> tuple[
     for result in check_files(files.paths, config, args.jobs):
         findings += sorted(result.findings, key=lambda f: (f.line, f.column, f.rule))
         errors += result.errors
-    return findings, errors, len(files.paths) + ("-" in paths)
+    examined = [*files.paths, *([args.stdin_filename] if "-" in paths else [])]
+    return findings, errors, _fully_checked(examined, findings, errors)
+
+
+def _fully_checked(examined: list[str], findings: list[Finding], errors: list[FileError]) -> int:
+    """How many of the examined files were checked: a file that could not be read or parsed
+    (an error and nothing found) is not counted."""
+    failed = {error.path for error in errors} - {finding.path for finding in findings}
+    return sum(1 for path in examined if path not in failed)
 
 
 def _check_stdin(name: str, config: Config) -> FileResult:
@@ -117,8 +125,12 @@ def _check_stdin(name: str, config: Config) -> FileResult:
     syntax = syntax_for_path(name)
     if syntax is None:
         return FileResult(errors=[FileError(name, "--stdin-filename must end in .html, .htm, .xhtml, .md, .markdown or .rst")])
+    limit = document.MAX_DOCUMENT_BYTES
+    raw = sys.stdin.buffer.read(limit + 1)  # never more than the limit for files, however much comes
+    if len(raw) > limit:
+        return FileResult(errors=[FileError(name, f"stdin is over the {limit / 2**20:.0f} MiB limit for a document")])
     try:
-        text = document.decode(sys.stdin.buffer.read(), name, html=syntax == "html").text
+        text = document.decode(raw, name, html=syntax == "html").text
     except document.DocumentError as error:
         return FileResult(errors=[file_error(name, error)])
     return check_decoded(name, text, syntax, config)
@@ -160,11 +172,14 @@ def _summary(findings: list[Finding], errors: list[FileError], checked: int) -> 
             f"{len(findings)} problem{'s' * (len(findings) != 1)} in {with_problems} of {checked} {files_word}: "
             f"{missing} without alt text, {len(findings) - missing} with weak alt text."
         )
+    elif checked == 0 and errors:
+        line = ""
     elif checked == 0:
         line = "No HTML, Markdown or reStructuredText files found."
     else:
         line = f"No problems in {checked} {files_word}."
     if errors:
         unreadable = len({error.path for error in errors})
-        line += f" {unreadable} {'path' if unreadable == 1 else 'paths'} could not be checked."
+        could_not = f"{unreadable} {'path' if unreadable == 1 else 'paths'} could not be checked"
+        line = f"{line} {could_not}." if line else f"{could_not[0].upper()}{could_not[1:]}; no file was checked."
     print(line, file=sys.stderr)
