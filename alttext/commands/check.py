@@ -128,12 +128,16 @@ def _check_stdin(name: str, config: Config) -> FileResult:
     limit = document.MAX_DOCUMENT_BYTES
     raw = sys.stdin.buffer.read(limit + 1)  # never more than the limit for files, however much comes
     if len(raw) > limit:
-        return FileResult(errors=[FileError(name, f"stdin is over the {limit / 2**20:.0f} MiB limit for a document")])
+        return FileResult(errors=[FileError(name, f"stdin is over the {_size(limit)} limit for a document")])
     try:
         text = document.decode(raw, name, html=syntax == "html").text
     except document.DocumentError as error:
         return FileResult(errors=[file_error(name, error)])
     return check_decoded(name, text, syntax, config)
+
+
+def _size(count: int) -> str:
+    return f"{count / 2**20:.0f} MiB" if count >= 2**20 else f"{count} bytes"
 
 
 def _report(findings: list[Finding], errors: list[FileError], args: argparse.Namespace) -> None:
