@@ -17,7 +17,7 @@ from alttext.config import Config
 from alttext.findings import Finding
 from alttext.quality import quality_problems
 from alttext.scan import find_images, syntax_for_path
-from alttext.scan.base import ImageRef
+from alttext.scan.base import ImageRef, ScanTooComplex
 from alttext.suppress import NO_MARK, Mark, image_marks
 from alttext.textpos import LineIndex
 
@@ -152,6 +152,8 @@ def _is_special_file(path: str) -> bool:
 def check_decoded(path: str, text: str, syntax: str, config: Config) -> FileResult:
     try:
         return check_document(path, text, syntax, config)
+    except ScanTooComplex as error:
+        return FileResult(errors=[FileError(path, f"{error}; not checked", error.line)])
     except RecursionError:
         return FileResult(errors=[FileError(path, f"too deeply nested for the {syntax} scanner")])
     except Exception as error:  # noqa: BLE001 - a scanner bug must not stop the other files

@@ -25,6 +25,7 @@ from docutils import nodes  # type: ignore[import-untyped]
 from alttext import __version__
 from alttext.document import DocumentError, read_document
 from alttext.rules import RULES
+from alttext.scan.base import ScanTooComplex
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -200,7 +201,10 @@ def _with_exact_lines(missing: list[MissingAlt], srcdir: str) -> list[MissingAlt
         except DocumentError:
             continue  # Sphinx has read it; keep the lines it gave
         mine = [item for item in missing if item.source == source]
-        exact = iter(exact_markdown_lines(mine, text, srcdir))
+        try:
+            exact = iter(exact_markdown_lines(mine, text, srcdir))
+        except ScanTooComplex:
+            continue  # keep the lines Sphinx gave
         missing = [next(exact) if item.source == source else item for item in missing]
     return missing
 
@@ -225,7 +229,10 @@ def _without_marked(missing: list[MissingAlt], app: Sphinx) -> list[MissingAlt]:
                 text = read_document(item.source).text if syntax else ""
             except DocumentError:
                 text = ""
-            marks_by_source[item.source] = silenced_lines(item.source, text, syntax, config) if text else {}
+            try:
+                marks_by_source[item.source] = silenced_lines(item.source, text, syntax, config) if text else {}
+            except ScanTooComplex:
+                marks_by_source[item.source] = {}
         marks = marks_by_source[item.source].get(item.line or 0, [])
         if not any(mark.silences(item.rule) for mark in marks):
             kept.append(item)

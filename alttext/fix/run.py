@@ -20,6 +20,7 @@ from alttext.fix.plan import DocumentPlan, Marking, Rewrite, Target, plan_docume
 from alttext.fix.resolve import Resolver
 from alttext.fix.warn import add_warnings
 from alttext.scan import syntax_for_path
+from alttext.scan.base import ScanTooComplex
 
 DEFAULT_MAX_TOKENS = 16
 
@@ -93,6 +94,9 @@ def _plan_file(path: str, resolver: Resolver, log: Log, marking: Marking) -> Doc
         return plan_document(document, syntax, resolver, marking)
     except DocumentError as error:
         log.error(f"{_located(str(error))}; left as it is")
+    except ScanTooComplex as error:
+        where = f"{path}:{error.line}" if error.line else path
+        log.error(f"{where}: error: {error}; left as it is")
     except RecursionError:
         log.error(f"{path}: error: too deeply nested for the {syntax} scanner; left as it is")
     return None
