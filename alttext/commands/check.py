@@ -37,6 +37,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[
     parser.add_argument("--stdin-filename", metavar="NAME", help="name (and so syntax) of the document read from stdin")
     parser.add_argument("--output", "-o", metavar="FILE", help="write the report to FILE instead of stdout")
     parser.add_argument("--jobs", "-j", type=int, metavar="N", help="processes to use (default: all cores; 1 = none extra)")
+    parser.add_argument("--verbose", "-v", action="store_true", help="list the files skipped in the folders given, and why")
     parser.set_defaults(run=run)
 
 
@@ -49,13 +50,16 @@ def run(args: argparse.Namespace) -> int:
     except ConfigError as error:
         print(f"alttext: error: {error}", file=sys.stderr)
         return 2
-    findings, errors, checked = _check(paths, args, config)
+    findings, errors, checked, skipped = _check(paths, args, config)
     try:
         _report(findings, errors, args)
     except OSError as error:
         print(f"alttext: error: cannot write {args.output}: {error.strerror or error}", file=sys.stderr)
         return 2
-    _summary(findings, errors, checked)
+    if args.verbose:
+        for document, reason in skipped:
+            print(f"{document}: skipped: {reason}", file=sys.stderr)
+    _summary(findings, errors, checked, skipped)
     if errors:
         return 2
     return 1 if findings else 0
@@ -92,7 +96,9 @@ def _paths(args: argparse.Namespace) -> list[str]:
     return args.paths or ["."]
 
 
-def _check(paths: list[str], args: argparse.Namespace, config: Config) -> tuple[list[Finding], list[FileError], int]:
+def _check(
+    paths: list[str], args: argparse.Namespace, config: Config
+) -> tuple[list[Finding], list[FileError], int, list[tuple[str, str]]]:
     from alttext.batch import check_files
     from alttext.walk import collect_files
 
@@ -107,7 +113,7 @@ def _check(paths: list[str], args: argparse.Namespace, config: Config) -> tuple[
         findings += sorted(result.findings, key=lambda f: (f.line, f.column, f.rule))
         errors += result.errors
     examined = [*files.paths, *([args.stdin_filename] if "-" in paths else [])]
-    return findings, errors, _fully_checked(examined, findings, errors)
+    return findings, errors, _fully_checked(examined, findings, errors), files.skipped
 
 
 def _fully_checked(examined: list[str], findings: list[Finding], errors: list[FileError]) -> int:
@@ -165,7 +171,7 @@ def _write_atomically(path: str, report: str) -> None:
             os.unlink(temporary)
 
 
-def _summary(findings: list[Finding], errors: list[FileError], checked: int) -> None:
+def _summary(findings: list[Finding], errors: list[FileError], checked: int, skipped: list[tuple[str, str]]) -> None:
     from alttext.rules import MISSING_ALT_RULES
 
     files_word = "file" if checked == 1 else "files"
@@ -186,4 +192,16 @@ def _summary(findings: list[Finding], errors: list[FileError], checked: int) -> 
         unreadable = len({error.path for error in errors})
         could_not = f"{unreadable} {'path' if unreadable == 1 else 'paths'} could not be checked"
         line = f"{line} {could_not}." if line else f"{could_not[0].upper()}{could_not[1:]}; no file was checked."
+    if skipped:
+        line += f" {_skipped_summary(skipped)}"
     print(line, file=sys.stderr)
+
+
+def _skipped_summary(skipped: list[tuple[str, str]]) -> str:
+    """`5 files skipped (3 ignored by .gitignore, 2 in tool folders); -v lists them.`"""
+    from collections import Counter
+
+    kinds = Counter("in build output" if reason.startswith("build output") else
+                    "in tool folders" if reason == "tool folder" else reason for _, reason in skipped)
+    why = ", ".join(f"{count} {kind}" for kind, count in sorted(kinds.items()))
+    return f"{len(skipped)} file{'s' * (len(skipped) != 1)} skipped ({why}); -v lists them."
