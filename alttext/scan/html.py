@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from alttext.scan.base import AltSlot, ImageRef
 from alttext.scan.html_patterns import ALL_FOREIGN_TAGS, FLAGS, scan, scan_pattern, tags
 from alttext.scan.html_tree import (
+    CLOSE_IN_SCOPE,
     FOREIGN_ROOTS,
     Attribute,
     DocumentTree,
@@ -79,11 +80,47 @@ def find_images(text: str) -> list[ImageRef]:
     folded = text.encode("utf-8", "surrogatepass").lower()
     if not any(marker in folded for marker in _IMAGE_MARKERS):
         return []
-    return _Scan(text).run(_scan_pattern_for(folded))
+    start_names, end_names, attribute_names = _names_for(folded)
+    if b"<svg" not in folded and b"<math" not in folded:
+        return _Scan(text).run(scan_pattern(start_names, end_names, attribute_names))
+    return _Scan(text, modes=_Modes(start_names, end_names, attribute_names)).run(None)
 
 
-def _scan_pattern_for(folded: bytes) -> re.Pattern[str]:
-    """The scan pattern that stops at exactly the tags this document needs looked at."""
+# In SVG and MathML these start tags (and the end tags </p> and </br>) leave foreign content
+# for HTML again, as the tree builder's "breakout" rule says.
+BREAKOUT_TAGS = words(
+    "b big blockquote body br center code dd div dl dt em embed h1 h2 h3 h4 h5 h6 head hr i img li "
+    "listing menu meta nobr ol p pre ruby s small span strong strike sub sup table tt u ul var"
+)
+
+
+# Elements of SVG and MathML whose content is HTML again (integration points), by their root.
+_ISLANDS = {"foreignobject": "svg", "desc": "svg", "title": "svg", "mi": "math", "mo": "math", "mn": "math",
+            "ms": "math", "mtext": "math"}
+
+
+@dataclass(frozen=True)
+class _Modes:
+    """The scan patterns for a document with SVG or MathML: in HTML (raw-text elements,
+    <template>, no CDATA), in foreign content (none of those; stops at breakout tags), and
+    in HTML inside an SVG <foreignObject> (stops at its end)."""
+
+    start_names: frozenset[str]
+    end_names: frozenset[str]
+    attribute_names: frozenset[str]
+
+    def pattern(self, context: str | None) -> re.Pattern[str]:
+        roots = frozenset(FOREIGN_ROOTS)
+        if context in FOREIGN_ROOTS:
+            start = (self.start_names - {"template"}) | roots | BREAKOUT_TAGS | frozenset(_ISLANDS) | {"font"}
+            ends = self.end_names | roots | {"br"} | CLOSE_IN_SCOPE
+            return scan_pattern(start, ends, self.attribute_names, foreign=True)
+        ends = self.end_names | {context} if context in _ISLANDS else self.end_names
+        return scan_pattern(self.start_names | roots, ends, self.attribute_names)
+
+
+def _names_for(folded: bytes) -> tuple[frozenset[str], frozenset[str], frozenset[str]]:
+    """The tags this document needs looked at: start tags, end tags, start tags with these attributes."""
     start_names = {"img", "input", "area"}
     if b"<image" in folded:
         start_names.add("image")
@@ -102,7 +139,7 @@ def _scan_pattern_for(folded: bytes) -> re.Pattern[str]:
         attribute_names.add("inert")
     if _MAYBE_DISPLAY_NONE.search(folded) or _MAYBE_VISIBILITY_HIDDEN.search(folded):
         attribute_names.add("style")
-    return scan_pattern(frozenset(start_names), frozenset(end_names), frozenset(attribute_names))
+    return frozenset(start_names), frozenset(end_names), frozenset(attribute_names)
 
 
 @dataclass
@@ -120,19 +157,65 @@ class _Scan:
     id_texts: dict[str, str] = field(default_factory=dict)
     labels: dict[str, str] | None = None
     tree: DocumentTree | None = None
+    modes: _Modes | None = None
+    # Open <svg>/<math> roots and <foreignObject> HTML islands, innermost last (with `modes`).
+    contexts: list[str] = field(default_factory=list)
 
-    def run(self, pattern: re.Pattern[str]) -> list[ImageRef]:
+    def run(self, pattern: re.Pattern[str] | None) -> list[ImageRef]:
         pos = 0
         while True:
-            match = scan(pattern, self.text, pos)
+            current = pattern or self._pattern()
+            match = scan(current, self.text, pos)
             pos = match.end()
             if match["tag"] is not None and match["gt"]:
+                if self.modes is not None and self._switch_context(match):
+                    continue
                 pos = self._tag(match, pos)
             elif match["stray"] is None:
                 break
         while self.figures:
             self._close_figure()
         return self.images
+
+    def _pattern(self) -> re.Pattern[str]:
+        assert self.modes is not None
+        return self.modes.pattern(self.contexts[-1] if self.contexts else None)
+
+    @property
+    def _foreign(self) -> bool:
+        return bool(self.contexts) and self.contexts[-1] in FOREIGN_ROOTS
+
+    def _switch_context(self, match: re.Match[str]) -> bool:
+        """Follow the tags that enter or leave foreign content; True when the tag needs nothing more."""
+        name, closing = match["name"].lower(), bool(match["close"])
+        if self._foreign and ((not closing and name in BREAKOUT_TAGS) or (closing and name in ("p", "br")) or (
+                name == "font" and not closing and _FONT_BREAKOUT.search(match["attrs"] or ""))):
+            while self._foreign:  # back to HTML: the tag is then handled as HTML
+                self.contexts.pop()
+            return closing
+        if closing and self._foreign and name in CLOSE_IN_SCOPE:
+            # the end tag of an HTML element open around the <svg> or <math> closes that too
+            if name not in self._ancestors(match.start("tag") - 1):
+                return name not in self.modes.end_names
+            while self._foreign:
+                self.contexts.pop()
+            return name not in self.modes.end_names
+        if name in FOREIGN_ROOTS:
+            if closing:
+                if self._foreign and self.contexts[-1] == name:
+                    self.contexts.pop()
+                return True
+            attributes = parse_attributes(self.text, *match.span("attrs"))
+            if not is_self_closing(self.text, match.end(), attributes) and not _is_hidden(attributes):
+                self.contexts.append(name)  # a hidden one is skipped whole by _tag
+            return False  # an <svg role=img> is an image too
+        if name in _ISLANDS and self.contexts:
+            if closing and self.contexts[-1] == name:
+                self.contexts.pop()
+            elif not closing and self._foreign and self.contexts[-1] == _ISLANDS[name]:
+                self.contexts.append(name)
+            return True
+        return False
 
     def _tag(self, match: re.Match[str], pos: int) -> int:
         """Handle one interesting tag; returns where scanning goes on."""
@@ -258,6 +341,8 @@ class _Scan:
 
     def _in_foreign_content(self, offset: int) -> bool:
         """Inside <svg> or <math>, unless an HTML island (<foreignObject>) is nearer."""
+        if self.modes is not None:
+            return self._foreign
         for name in reversed(self._ancestors(offset)):
             if name == "foreignobject":
                 return False
@@ -298,6 +383,7 @@ class _Scan:
 
 
 _NONE = Attribute("", 0, 0, None)
+_FONT_BREAKOUT = re.compile(r"(?:^|[\t\n\f\r /])(?:color|face|size)(?:[\t\n\f\r /=>]|$)", re.IGNORECASE)
 _FIGURE_TAGS = frozenset({"figure"})
 _SVG_TAGS = frozenset({"svg"})
 
