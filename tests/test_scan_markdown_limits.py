@@ -65,11 +65,29 @@ def test_any_nesting_within_the_limit_finds_the_image_and_its_slot(prefixes: lis
     assert (again.alt, again.rule, again.src) == ("Deep", None, "deep.png")
 
 
-def test_a_pathological_line_is_reported_not_waited_for(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_paragraph_of_unclosed_brackets_is_reported_at_once() -> None:
+    with pytest.raises(ScanTooComplex, match="20000 unclosed") as raised:
+        find_images("# Title\n\n" + "![" * 20_000 + "\n\n![](a.png)\n")
+    assert raised.value.line == 3
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        pytest.param("[x] " * 20_000 + "![](a.png)", id="many-closed-brackets"),
+        pytest.param("\\[ " * 20_000 + "![](a.png)", id="many-escaped-brackets"),
+        pytest.param("[" * 9_000 + "![](a.png)", id="under-the-limit"),
+    ],
+)
+def test_many_brackets_that_cost_little_are_parsed(text: str) -> None:
+    assert [image.src for image in find_images(text + "\n")] == ["a.png"]
+
+
+def test_the_cpu_budget_is_a_backstop(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(markdown, "PARSE_SECONDS", 0.05)
     monkeypatch.setattr(markdown, "PARSE_SECONDS_PER_MIB", 0.0)
-    with pytest.raises(ScanTooComplex, match="too complex") as raised:
-        find_images("# Title\n\n" + "![" * 40_000 + "\n")
+    with pytest.raises(ScanTooComplex, match="bounded time") as raised:
+        find_images("# Title\n\n" + "![" * 9_000 + "\n")
     assert raised.value.line == 3
     assert markdown._deadline is None  # the next document starts with a fresh budget
     assert [image.src for image in find_images("![](a.png)\n")] == ["a.png"]
@@ -84,5 +102,5 @@ def test_a_five_megabyte_line_of_image_openers_ends_with_exit_2(tmp_path: Path) 
     checked = subprocess.run([sys.executable, "-m", "alttext", "check", str(tmp_path)],
                              capture_output=True, text=True, timeout=300)
     assert checked.returncode == 2
-    assert f"{page}:3: error: too complex to parse in bounded time" in checked.stderr
+    assert f"{page}:3: error: too complex to parse: 2500000 unclosed '[' in one paragraph" in checked.stderr
     assert "fine.md:1:1: ALT101" in checked.stdout  # the other files are still checked

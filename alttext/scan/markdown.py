@@ -55,11 +55,15 @@ _CELL_OPENERS = frozenset({"th_open", "td_open"})
 # nesting would overflow Python's stack, so a document nested deeper is an error.
 MAX_NESTING = 200
 INLINE_NESTING = 20  # markdown-it's default
-# CPU seconds the inline parser may spend on a document: markdown-it-py's link-label
-# search is quadratic on runs of unclosed `![`. Ordinary documents need a small
-# fraction of this; a document that needs more is reported, never waited for.
+# markdown-it-py spends about 65 microseconds on each unclosed `[` (a 5 MB line of `![`
+# takes minutes). A paragraph with more than this many is reported as too complex at once:
+# real text has a handful.
+MAX_UNCLOSED_BRACKETS = 10_000
+# A backstop for inline markup that is slow in other ways: CPU seconds per document. A dense
+# real document (an image every 45 bytes) needs about a quarter of this.
 PARSE_SECONDS = 2.0
-PARSE_SECONDS_PER_MIB = 1.0
+PARSE_SECONDS_PER_MIB = 8.0
+_BRACKET = re.compile(r"\\.|[\[\]]", re.DOTALL)
 
 _parser: MarkdownIt | None = None
 _deadline: float | None = None
@@ -188,6 +192,19 @@ def _within_budget(
     return budgeted
 
 
+def _check_brackets(content: str) -> None:
+    if content.count("[") <= MAX_UNCLOSED_BRACKETS:
+        return  # the common case, without a closer look
+    unclosed = 0
+    for match in _BRACKET.finditer(content):
+        if match[0] == "[":
+            unclosed += 1
+        elif match[0] == "]" and unclosed:
+            unclosed -= 1
+    if unclosed > MAX_UNCLOSED_BRACKETS:
+        raise ScanTooComplex(f"too complex to parse: {unclosed} unclosed '[' in one paragraph")
+
+
 def _spend() -> None:
     """Stop parsing once the document's time budget is spent (checked where `[` and `<` start rules)."""
     if _deadline is not None and time.process_time() > _deadline:
@@ -213,6 +230,7 @@ class _Scan:
     def inline(self, token: Token, in_cell: bool) -> list[ImageRef]:
         children: list[Token] = []
         try:
+            _check_brackets(token.content)
             self._md.inline.parse(token.content, self._md, self._env, children)
         except ScanTooComplex as error:
             raise ScanTooComplex(str(error), token.map[0] + 1 if token.map else None) from None
