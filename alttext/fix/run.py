@@ -16,7 +16,14 @@ from typing import IO, Any
 
 from alttext.document import DocumentError, read_document
 from alttext.fix.captions import CaptionSource, caption_targets, pending
-from alttext.fix.plan import DocumentPlan, Marking, Rewrite, Target, plan_document, rewrite
+from alttext.fix.plan import (
+    DocumentPlan,
+    Marking,
+    Rewrite,
+    Target,
+    plan_document,
+    rewrite,
+)
 from alttext.fix.resolve import Resolver
 from alttext.fix.warn import add_warnings
 from alttext.scan import syntax_for_path
@@ -38,7 +45,7 @@ class Settings:
     config_root: str = "."
     captioner_options: dict[str, Any] = field(default_factory=dict)
     max_tokens: int | None = DEFAULT_MAX_TOKENS
-    marking: Marking = Marking()  # decorative globs, and whether those get an empty alt
+    marking: Marking = field(default_factory=Marking)  # decorative globs, and whether those get an empty alt
 
     def resolver(self) -> Resolver:
         return Resolver(project_root=self.root, site_root=self.site_root, fetch_remote=self.fetch_remote)

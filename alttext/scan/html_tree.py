@@ -12,7 +12,13 @@ from collections.abc import Callable
 from html import unescape
 from typing import NamedTuple
 
-from alttext.scan.html_patterns import ALL_FOREIGN_TAGS, ALL_TAGS, ATTRIBUTE, MARKUP, tags
+from alttext.scan.html_patterns import (
+    ALL_FOREIGN_TAGS,
+    ALL_TAGS,
+    ATTRIBUTE,
+    MARKUP,
+    tags,
+)
 
 
 def words(text: str) -> frozenset[str]:
