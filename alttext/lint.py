@@ -72,7 +72,9 @@ def check_images(path: str, text: str, images: list[ImageRef], config: Config, s
     without those that inline marks or the `decorative` globs silence; an unreadable
     inline mark is an error (and silences nothing)."""
     rules = config.rules
-    marks, problems = image_marks(text, syntax, images, decorative=config.decorative, document=path, root=config.root)
+    marks, problems = image_marks(
+        text, syntax, images, decorative=config.decorative, document=path, root=config.root, site_root=config.site_root
+    )
     position: Callable[[int], tuple[int, int]] | None = None
     findings = []
     for image, mark in zip(images, marks):
@@ -119,7 +121,9 @@ def silenced_lines(path: str, text: str, syntax: str, config: Config) -> dict[in
     """For hosts that find images their own way (Sphinx's doctree): the marks of the images
     of `text` that are decorative or have a rule silenced, by 1-based start line."""
     images = find_images(text, syntax)
-    marks, _ = image_marks(text, syntax, images, decorative=config.decorative, document=path, root=config.root)
+    marks, _ = image_marks(
+        text, syntax, images, decorative=config.decorative, document=path, root=config.root, site_root=config.site_root
+    )
     lines: dict[int, list[Mark]] = {}
     for image, mark in zip(images, marks):
         if mark != NO_MARK:

@@ -66,6 +66,7 @@ def image_marks(
     decorative: Iterable[str] = (),
     document: str = "",
     root: str = ".",
+    site_root: str | None = None,
 ) -> tuple[list[Mark], list[MarkProblem]]:
     """The mark of each image of `text` (its inline comment mark, and decorative by glob),
     and a MarkProblem for each comment mark that applies to an image but cannot be read.
@@ -84,7 +85,7 @@ def image_marks(
             mark = NO_MARK
             if unreadable.error not in errors:
                 errors.append(unreadable.error)
-        if patterns and is_decorative_path(image.src, patterns, document=document, root=root):
+        if patterns and is_decorative_path(image.src, patterns, document=document, root=root, site_root=site_root):
             mark = Mark(True, mark.ignored)
         marks.append(mark)
     return marks, errors
@@ -131,21 +132,23 @@ def parse_mark(body: str, line: int) -> Mark:
         raise _Unreadable(MarkProblem(line, str(error))) from None
 
 
-def is_decorative_path(src: str, patterns: Sequence[str], *, document: str = "", root: str = ".") -> bool:
+def is_decorative_path(
+    src: str, patterns: Sequence[str], *, document: str = "", root: str = ".", site_root: str | None = None
+) -> bool:
     """Whether an image's `src` matches a `decorative` glob: as written, or as the file it
-    names relative to `root` (the folder of the configuration)."""
+    names relative to `root` (the folder of the configuration); `/x` starts at `site_root`."""
     from alttext.walk import matches_any
 
     path = urllib.parse.unquote(urllib.parse.urlsplit(src).path) if src else ""
     if not path:
         return False
-    if matches_any(path, patterns, root=root):
+    if matches_any(path.lstrip("/") or path, patterns, root=root):  # as written; `/img/x.png` as `img/x.png`
         return True
     parts = urllib.parse.urlsplit(src)
     if parts.scheme or parts.netloc or not document:
         return False
     if path.startswith("/"):
-        local = os.path.join(root, path.lstrip("/"))
+        local = os.path.join(site_root or root, path.lstrip("/"))
     else:
         local = os.path.join(os.path.dirname(document), posixpath.normpath(path))
     return matches_any(os.path.normpath(local), patterns, root=root)

@@ -66,6 +66,7 @@ def test_marks_in_code_blocks_that_mark_no_image_are_not_read() -> None:
         pytest.param(["img/icons/*"], "img/photos/cat.png", False, id="other-folder"),
         pytest.param(["*.svg"], "https://example.com/logo.svg", True, id="remote-by-name"),
         pytest.param(["img/*"], "", False, id="no-src"),
+        pytest.param(["img/icons/*"], "/img/icons/home.svg", True, id="site-absolute-as-written"),
     ],
 )
 def test_decorative_globs(globs: list[str], src: str, decorative: bool, tmp_path: Path) -> None:
@@ -187,3 +188,23 @@ def test_sphinx_build_honours_marks_and_globs(tmp_path: Path) -> None:
         ("guide.md", 19, "ALT101", "images/logo.png"),
         ("index.rst", 30, "ALT201", "images/logo.png"),
     ]
+
+
+@pytest.mark.slow
+def test_mkdocs_strict_build_honours_marks_and_globs(tmp_path: Path) -> None:
+    """A `mkdocs build --strict` that failed on three images passes once they are marked."""
+    pytest.importorskip("mkdocs")
+    from tests.test_mkdocs_plugin import SITE, build, warnings
+
+    site = tmp_path / "site-src"
+    shutil.copytree(SITE, site)
+    index = site / "docs" / "index.md"
+    index.write_text(index.read_text().replace("![](img/chart.png)", "<!-- alttext: decorative -->\n![](img/chart.png)"))
+    usage = site / "docs" / "guide" / "usage.md"
+    usage.write_text(usage.read_text().replace('<img src="/img/logo.png"', '<!-- alttext: ignore ALT001 -->\n<img src="/img/logo.png"'))
+    status, output = build(site, "--strict")
+    assert warnings(output) == [("docs/guide/usage.md:5:1", "ALT101")]
+    assert status == 1
+    (site / "pyproject.toml").write_text('[tool.alttext]\ndecorative = ["img/team.png"]\n')
+    status, output = build(site, "--strict")
+    assert (status, warnings(output)) == (0, []), output
