@@ -60,7 +60,7 @@ INLINE_NESTING = 20  # markdown-it's default
 # real text has a handful.
 MAX_UNCLOSED_BRACKETS = 10_000
 # A backstop for inline markup that is slow in other ways: CPU seconds per document. A dense
-# real document (an image every 45 bytes) needs about a quarter of this.
+# real document (an image every 50 bytes) needs about a fifth of this.
 PARSE_SECONDS = 2.0
 PARSE_SECONDS_PER_MIB = 8.0
 _BRACKET = re.compile(r"\\.|[\[\]]", re.DOTALL)
