@@ -118,7 +118,8 @@ def propose_alt(inputs: ActionInputs) -> tuple[dict[tuple[str, int, str], str], 
     from alttext.integration import propose, write_proposals
 
     args = argparse.Namespace(paths=list(inputs.paths), model=inputs.model, device=None, cache=inputs.cache_path,
-                              fetch_remote=None, root=None, site_root=None, config=None)
+                              fetch_remote=None, root=None, site_root=None, config=None,
+                              write_decorative=False)
     try:
         settings = settings_from_args(args)
     except ConfigError as error:

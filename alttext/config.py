@@ -34,7 +34,7 @@ PASS_THROUGH_KEYS = frozenset(
         "caption-max-length",
     }
 )
-_LIST_KEYS = ("include", "exclude", "select", "ignore")
+_LIST_KEYS = ("include", "exclude", "select", "ignore", "decorative")
 KNOWN_KEYS = frozenset({*_LIST_KEYS, "max-alt-length", "site-root"}) | PASS_THROUGH_KEYS
 
 _RULE_BY_NAME = {rule.name: rule.id for rule in RULES.values()}
@@ -52,6 +52,7 @@ class Config:
     ignore: frozenset[str] = frozenset()
     max_alt_length: int = DEFAULT_MAX_ALT_LENGTH
     site_root: str | None = None
+    decorative: tuple[str, ...] = ()  # globs of images meant to have no description
     root: str = "."  # folder of the config file; relative globs and site-root start here
     source: str | None = None  # the pyproject.toml it came from
     extra: dict[str, object] = field(default_factory=dict)
@@ -166,6 +167,7 @@ def _build(values: dict[str, object], where: str, *, root: str, source: str) -> 
         ignore=resolve_rules(lists["ignore"], f"{where} ignore"),
         max_alt_length=_positive_int(values.get("max-alt-length", DEFAULT_MAX_ALT_LENGTH), f"{where} max-alt-length"),
         site_root=_site_root(values.get("site-root"), root, where),
+        decorative=tuple(lists["decorative"]),
         root=root,
         source=source,
         extra={key: value for key, value in values.items() if key in PASS_THROUGH_KEYS},

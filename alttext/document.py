@@ -69,10 +69,27 @@ def read_document(path: str, *, html: bool = False, max_bytes: int = MAX_DOCUMEN
 
 
 def _known_encoding(name: str, path: str) -> str:
-    try:
-        encoding = codecs.lookup(name).name
-    except LookupError:
-        raise DocumentError(f"{path}: declares unknown charset {name!r}") from None
+    """The Python codec for a declared charset label, read as browsers read it.
+
+    The WHATWG Encoding Standard's label table (webencodings) comes first: `ascii` and
+    `iso-8859-1` mean windows-1252, `unicode` means UTF-16LE, `gb2312` means GBK.
+    A label it does not know falls back to Python's own names (`latin-1`).
+    """
+    import webencodings
+
+    whatwg = webencodings.lookup(name)
+    if whatwg is not None:
+        if whatwg.name == "x-user-defined":  # as the HTML spec's <meta> prescan says
+            return "cp1252"
+        if whatwg.name == "replacement":
+            raise DocumentError(f"{path}: declares charset {name!r}, which browsers do not decode as text "
+                                f"({whatwg.name}); save the file as UTF-8")
+        encoding = whatwg.codec_info.name
+    else:
+        try:
+            encoding = codecs.lookup(name).name
+        except LookupError:
+            raise DocumentError(f"{path}: declares unknown charset {name!r}") from None
     # An HTML page that declares UTF-16 in ASCII-readable bytes is really ASCII-compatible.
     return "utf-8" if encoding.startswith("utf-16") else encoding
 

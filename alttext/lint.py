@@ -17,7 +17,8 @@ from alttext.config import Config
 from alttext.findings import Finding
 from alttext.quality import quality_problems
 from alttext.scan import find_images, syntax_for_path
-from alttext.scan.base import ImageRef
+from alttext.scan.base import ImageRef, ScanTooComplex
+from alttext.suppress import NO_MARK, Mark, image_marks
 from alttext.textpos import LineIndex
 
 # What each missing-alt rule says, by rule id; rST wording depends on the directive.
@@ -66,19 +67,24 @@ def missing_alt_message(image: ImageRef) -> str:
     return _MISSING_MESSAGES.get(image.rule or "", f"{image.kind} has no text alternative")
 
 
-def check_images(path: str, text: str, images: list[ImageRef], config: Config) -> list[Finding]:
-    """Findings for `images` of `text`, limited to the rules that `config` selects."""
+def check_images(path: str, text: str, images: list[ImageRef], config: Config, syntax: str = "") -> FileResult:
+    """Findings for `images` of `text`, limited to the rules that `config` selects and
+    without those that inline marks or the `decorative` globs silence; an unreadable
+    inline mark is an error (and silences nothing)."""
     rules = config.rules
+    marks, problems = image_marks(
+        text, syntax, images, decorative=config.decorative, document=path, root=config.root, site_root=config.site_root
+    )
     position: Callable[[int], tuple[int, int]] | None = None
     findings = []
-    for image in images:
+    for image, mark in zip(images, marks):
         for rule, message in _problems(image, config):
-            if rule in rules:
+            if rule in rules and not mark.silences(rule):
                 position = position or _position_finder(text, len(images))
                 line, column = position(image.start)
                 end_line, end_column = position(image.end)
                 findings.append(Finding(path, line, column, end_line, end_column, rule, message, image.src))
-    return findings
+    return FileResult(findings, [FileError(path, problem.message, problem.line) for problem in problems])
 
 
 def _position_finder(text: str, images: int) -> Callable[[int], tuple[int, int]]:
@@ -101,9 +107,28 @@ def _problems(image: ImageRef, config: Config) -> list[tuple[str, str]]:
     return quality_problems(image.alt, image.src, config.max_alt_length)
 
 
+def check_document(path: str, text: str, syntax: str, config: Config) -> FileResult:
+    """Findings (and unreadable inline marks) for a decoded document (BOM removed) of the given syntax."""
+    return check_images(path, text, find_images(text, syntax), config, syntax)
+
+
 def check_text(path: str, text: str, syntax: str, config: Config) -> list[Finding]:
-    """Findings for a decoded document (BOM removed) of the given syntax."""
-    return check_images(path, text, find_images(text, syntax), config)
+    """The findings of `check_document` alone."""
+    return check_document(path, text, syntax, config).findings
+
+
+def silenced_lines(path: str, text: str, syntax: str, config: Config) -> dict[int, list[Mark]]:
+    """For hosts that find images their own way (Sphinx's doctree): the marks of the images
+    of `text` that are decorative or have a rule silenced, by 1-based start line."""
+    images = find_images(text, syntax)
+    marks, _ = image_marks(
+        text, syntax, images, decorative=config.decorative, document=path, root=config.root, site_root=config.site_root
+    )
+    lines: dict[int, list[Mark]] = {}
+    for image, mark in zip(images, marks):
+        if mark != NO_MARK:
+            lines.setdefault(text.count("\n", 0, image.start) + 1, []).append(mark)
+    return lines
 
 
 def check_file(path: str, config: Config, syntax: str | None = None) -> FileResult:
@@ -130,7 +155,9 @@ def _is_special_file(path: str) -> bool:
 
 def check_decoded(path: str, text: str, syntax: str, config: Config) -> FileResult:
     try:
-        return FileResult(findings=check_text(path, text, syntax, config))
+        return check_document(path, text, syntax, config)
+    except ScanTooComplex as error:
+        return FileResult(errors=[FileError(path, f"{error}; not checked", error.line)])
     except RecursionError:
         return FileResult(errors=[FileError(path, f"too deeply nested for the {syntax} scanner")])
     except Exception as error:  # noqa: BLE001 - a scanner bug must not stop the other files

@@ -11,6 +11,10 @@ Decisions where guides disagree:
   "picture of", "photo of", "graphic of" and the like are redundant, because a
   screen reader already says "image".
 - Empty alt (alt="") marks a decorative image and is never a quality problem.
+- ALT301 flags only what is a file name beyond doubt: the image's own name, a camera or
+  screenshot tool's name, or a lone word ending in an image extension. Digits alone do
+  not make a file name ("W3C", "HTML5", "MP3 player").
+- A template expression (`{{ alt }}`) is a value not known yet: no quality rule applies.
 """
 
 from __future__ import annotations
@@ -21,12 +25,16 @@ from urllib.parse import unquote
 IMAGE_EXTENSIONS = (
     "png|jpe?g|jfif|gif|webp|svg|svgz|bmp|tiff?|avif|heic|heif|ico|apng|jxl|eps|psd|raw|cr2|nef|dng"
 )
-# `cat.png`, `IMG 2043.JPG`, `img/hero_banner@2x.webp`: a few "words" ending in an image extension.
-_FILENAME = re.compile(rf"^(?:\S+ ){{0,5}}[^\s.]\S*\.(?:{IMAGE_EXTENSIONS})$", re.IGNORECASE)
+# `cat.png`, `img/hero_banner@2x.webp`: one "word" ending in an image extension, a file name
+# by its form alone. Alt text that mentions a file among other words may well be deliberate.
+_FILENAME = re.compile(rf"^[^\s.]\S*\.(?:{IMAGE_EXTENSIONS})$", re.IGNORECASE)
+# Template expressions: `{{ alt }}`, `{{ $alt }}`, `{% ... %}`, `${alt}`, `<%= alt %>`. The
+# value is only known when the page is rendered, so the quality rules say nothing about it.
+_TEMPLATE = re.compile(r"\{\{.*?\}\}|\{%.*?%\}|\$\{[^}]*\}|<%.*?%>", re.DOTALL)
 # Names that cameras, phones and screenshot tools give, with or without an extension.
 _CAMERA_NAME = re.compile(
     r"""^(?:
-        (?:img|dsc|dscn|dscf|pxl|mvimg|gopr|dji|wp|vid)[_-]?\d{3,}[\w-]*   # IMG_2043, DSC0001, PXL_2023...
+        (?:img|dsc|dscn|dscf|pxl|mvimg|gopr|dji|wp|vid)[ _-]?\d{3,}[\w-]*  # IMG_2043, DSC0001, PXL_2023...
       | (?:screen[ _-]?shot|screenshot|capture|bildschirmfoto)[ _-]?\d[\d ._:at-]*(?:[ap]m)?  # Screenshot 2023-01-01 at 10.00.00
       | (?:image|img|photo|pic)\d+                                     # image001
     )(?:\.\w{2,4})?$""",
@@ -86,8 +94,14 @@ def alt_is_filename(alt: str, src: str) -> str | None:
 
 
 def _looks_machine_made(stem: str) -> bool:
-    # "team-photo" or "chart_v2" read as file names; a plain word like "Cat" may be a fine alt.
-    return not any(char.isspace() for char in stem) and any(char in "_-.+@" or char.isdigit() for char in stem)
+    # "team-photo" or "chart_v2" read as file names; a plain word like "Cat", or one with
+    # digits like "W3C" or "HTML5" (a name people write), may be a fine alt.
+    return not any(char.isspace() for char in stem) and any(char in "_-.+@" for char in stem)
+
+
+def is_template(alt: str) -> bool:
+    """Whether the alt text is (or holds) a template expression whose value is not known yet."""
+    return ("{" in alt or "<%" in alt) and _TEMPLATE.search(alt) is not None
 
 
 def alt_is_placeholder(alt: str) -> str | None:
@@ -124,7 +138,7 @@ def alt_is_too_long(alt: str, max_length: int) -> str | None:
 
 def quality_problems(alt: str, src: str, max_length: int) -> list[tuple[str, str]]:
     """(rule id, message) for each quality rule that the alt text breaks; [] for decorative alt."""
-    if not alt.strip():
+    if not alt.strip() or is_template(alt):
         return []
     checks = [
         ("ALT301", alt_is_filename(alt, src)),

@@ -26,6 +26,7 @@ from alttext import __version__
 from alttext.document import DocumentError, read_document
 from alttext.printable import printable
 from alttext.rules import RULES
+from alttext.scan.base import ScanTooComplex
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -186,7 +187,7 @@ def collect_missing_alt(app: Sphinx, doctree: nodes.document) -> None:
     docname = env.docname
     default_source = str(env.doc2path(docname))
     missing = [m for m in find_missing_alt(doctree, docname, default_source) if not _excluded(app, m.source)]
-    missing = _with_exact_lines(missing, str(app.srcdir))
+    missing = _without_marked(_with_exact_lines(missing, str(app.srcdir)), app)
     _store(env)[docname] = missing
     if app.config.alttext_mode == "check":
         for item in missing:
@@ -201,9 +202,42 @@ def _with_exact_lines(missing: list[MissingAlt], srcdir: str) -> list[MissingAlt
         except DocumentError:
             continue  # Sphinx has read it; keep the lines it gave
         mine = [item for item in missing if item.source == source]
-        exact = iter(exact_markdown_lines(mine, text, srcdir))
+        try:
+            exact = iter(exact_markdown_lines(mine, text, srcdir))
+        except ScanTooComplex:
+            continue  # keep the lines Sphinx gave
         missing = [next(exact) if item.source == source else item for item in missing]
     return missing
+
+
+def _without_marked(missing: list[MissingAlt], app: Sphinx) -> list[MissingAlt]:
+    """Drop the images an inline mark or a `decorative` glob of [tool.alttext] silences."""
+    from alttext.config import Config, ConfigError, find_pyproject, load_config
+    from alttext.lint import silenced_lines
+    from alttext.scan import syntax_for_path
+
+    try:
+        pyproject = find_pyproject(str(app.srcdir))
+        config = load_config(pyproject) if pyproject else Config(root=str(app.srcdir))
+    except ConfigError:
+        config = Config(root=str(app.srcdir))  # reported by `alttext check`; marks still count
+    kept = []
+    marks_by_source: dict[str, dict[int, list[Any]]] = {}
+    for item in missing:
+        if item.source not in marks_by_source:
+            syntax = syntax_for_path(item.source)
+            try:
+                text = read_document(item.source).text if syntax else ""
+            except DocumentError:
+                text = ""
+            try:
+                marks_by_source[item.source] = silenced_lines(item.source, text, syntax, config) if text else {}
+            except ScanTooComplex:
+                marks_by_source[item.source] = {}
+        marks = marks_by_source[item.source].get(item.line or 0, [])
+        if not any(mark.silences(item.rule) for mark in marks):
+            kept.append(item)
+    return kept
 
 
 def _warn(message: str, item: MissingAlt, subtype: str = "missing-alt") -> None:

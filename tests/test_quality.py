@@ -39,6 +39,7 @@ from alttext.quality import (
         pytest.param("image001", "", id="numbered-image-file"),
         pytest.param("photo.jpeg", "", id="jpeg"),
         pytest.param("scan.tiff", "", id="tiff"),
+        pytest.param("IMG 2043.JPG", "", id="camera-name-with-a-space"),
     ],
 )
 def test_alt_is_filename(alt: str, src: str) -> None:
@@ -60,6 +61,10 @@ def test_alt_is_filename(alt: str, src: str) -> None:
         pytest.param("Acme", "logo.svg", id="logo-named"),
         pytest.param("Screenshot of the settings dialog", "", id="screenshot-description"),
         pytest.param("Image processing pipeline", "", id="starts-with-image-word"),
+        pytest.param("W3C", "img/w3c.png", id="own-stem-with-a-digit-is-a-name"),
+        pytest.param("HTML5", "html5.svg", id="html5"),
+        pytest.param("MP3 player", "mp3-player.png", id="words-with-digits"),
+        pytest.param("Download the logo.png file", "", id="mentions-a-file-among-words"),
     ],
 )
 def test_alt_is_filename_noop(alt: str, src: str) -> None:
@@ -248,3 +253,27 @@ def test_quality_problems_never_crash(alt: str, src: str, limit: int) -> None:
     assert not ({"ALT301", "ALT302"} <= set(rules))
     assert ("ALT304" in rules) == (bool(alt.strip()) and len(" ".join(alt.split())) > limit)
     assert all(message for _, message in problems)
+
+
+@pytest.mark.parametrize(
+    "alt",
+    [
+        pytest.param("{{ alt }}", id="jinja"),
+        pytest.param("{{ $alt }}", id="hugo"),
+        pytest.param("{{ image }}", id="placeholder-word-inside"),
+        pytest.param("{% trans %}image{% endtrans %}", id="jinja-block"),
+        pytest.param("${alt}", id="js-template"),
+        pytest.param("<%= alt %>", id="erb"),
+        pytest.param("{{ alt }}.png", id="template-file-name"),
+        pytest.param("Image of {{ page.title }}", id="template-with-lead-in"),
+    ],
+)
+def test_template_expressions_are_not_judged(alt: str) -> None:
+    assert quality_problems(alt, "IMG_2043.jpg", 125) == []
+
+
+@settings(max_examples=200, deadline=None)
+@given(before=st.text(max_size=40), name=st.from_regex(r"\$?[a-z_.]{1,12}", fullmatch=True), after=st.text(max_size=40),
+       form=st.sampled_from(["{{{{ {} }}}}", "{{% if {} %}}", "${{{}}}", "<%= {} %>"]))
+def test_any_alt_holding_a_template_expression_is_not_judged(before: str, name: str, after: str, form: str) -> None:
+    assert quality_problems(before + form.format(name) + after, "x.png", 10_000) == []

@@ -267,7 +267,7 @@ def test_attribute_syntax(html: str, src: str) -> None:
 KINDS = [
     pytest.param("<img src=a>", "img", id="img"),
     pytest.param("<input type=image src=a>", "input", id="input"),
-    pytest.param("<area href=a>", "area", id="area"),
+    pytest.param("<map><area href=a>", "area", id="area"),
     pytest.param("<svg role=img></svg>", "svg", id="svg"),
     pytest.param("<div role=img></div>", "role-img", id="role-img"),
 ]
@@ -320,7 +320,7 @@ SLOTS = [
     pytest.param("<img src=a.png alt=&#32;>", "html-value", "alt", 19, 24, "", id="img-blank-unquoted"),
     pytest.param('<input type=image alt="">', "html-value", "alt", 23, 23, '"', id="input-empty-value"),
     pytest.param("<input type=image alt>", "html-bare-value", "alt", 21, 21, '"', id="input-bare-alt"),
-    pytest.param("<area href=x alt=''>", "html-value", "alt", 18, 18, "'", id="area-empty-single"),
+    pytest.param("<map><area href=x alt=''>", "html-value", "alt", 23, 23, "'", id="area-empty-single"),
     pytest.param('<svg role="img"><path/></svg>', "svg-title", "title", 16, 16, '"', id="svg-after-gt"),
     pytest.param('<svg role="img" />', "html-attribute", "aria-label", 4, 4, '"', id="svg-self-closing"),
     pytest.param("<div role=img></div>", "html-attribute", "aria-label", 4, 4, '"', id="role-img"),
@@ -527,7 +527,7 @@ def test_fixtures_exist() -> None:
 TAG_NAME_OF_KIND = {"img": "img", "input": "input", "area": "area", "svg": "svg"}
 
 FRAGMENTS = [
-    "<img", "<IMG", "<input type=image", "<area href=x", '<svg role="img">', "</svg>", "<title>", "</title>",
+    "<img", "<IMG", "<input type=image", "<area href=x", "<map>", '<svg role="img">', "</svg>", "<title>", "</title>",
     "<div role=img>", "<div hidden>", "</div>", "<p>", "</p>", '<span aria-hidden="true">', "</span>",
     "<!--", "-->", "<script>", "</script>", "<style>", "</style>", "<template>", "</template>",
     "<figure>", "<figcaption>", "</figure>", "<textarea>", "<![CDATA[", "]]>", "<noscript>", "</noscript>",

@@ -45,6 +45,11 @@ TREE = [
     "dist/index.html",
     ".tox/py/README.md",
     "docs/_build/html/api.html",
+    # what makes the folders above build output: a marker inside, or the generator's config beside
+    "_build/html/.buildinfo",
+    "docs/_build/html/.buildinfo",
+    "site/sitemap.xml",
+    "setup.py",
 ]
 
 
@@ -198,7 +203,8 @@ def test_gitignore_is_honoured_in_a_checkout(tmp_path: Path, monkeypatch: pytest
     git(tmp_path, "init", "-q")
     git(tmp_path, "add", "-f", "tracked/t.md")  # tracked although ignored: git still lists it
     found = collect_files(["."])
-    assert found.paths == ["README.md", "docs/a.md", "tracked/t.md"]
+    assert found.paths == ["README.md", "docs/a.md", "site/s.html", "tracked/t.md"]  # .gitignore decides, not names
+    assert found.skipped == [("docs/b.tmp.md", "ignored by .gitignore"), ("docs/drafts/d.md", "ignored by .gitignore")]
     assert collect_files(["docs"]).paths == ["docs/a.md"]
 
 

@@ -39,6 +39,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[
     parser.add_argument("--stdin-filename", metavar="NAME", help="name (and so syntax) of the document read from stdin")
     parser.add_argument("--output", "-o", metavar="FILE", help="write the report to FILE instead of stdout")
     parser.add_argument("--jobs", "-j", type=int, metavar="N", help="processes to use (default: all cores; 1 = none extra)")
+    parser.add_argument("--verbose", "-v", action="store_true", help="list the files skipped in the folders given, and why")
     parser.set_defaults(run=run)
 
 
@@ -51,13 +52,16 @@ def run(args: argparse.Namespace) -> int:
     except ConfigError as error:
         print(printable(f"alttext: error: {error}"), file=sys.stderr)
         return 2
-    findings, errors, checked = _check(paths, args, config)
+    findings, errors, checked, skipped = _check(paths, args, config)
     try:
         _report(findings, errors, args)
     except OSError as error:
         print(printable(f"alttext: error: cannot write {args.output}: {error.strerror or error}"), file=sys.stderr)
         return 2
-    _summary(findings, errors, checked)
+    if args.verbose:
+        for document, reason in skipped:
+            print(f"{document}: skipped: {reason}", file=sys.stderr)
+    _summary(findings, errors, checked, skipped)
     if errors:
         return 2
     return 1 if findings else 0
@@ -94,7 +98,9 @@ def _paths(args: argparse.Namespace) -> list[str]:
     return args.paths or ["."]
 
 
-def _check(paths: list[str], args: argparse.Namespace, config: Config) -> tuple[list[Finding], list[FileError], int]:
+def _check(
+    paths: list[str], args: argparse.Namespace, config: Config
+) -> tuple[list[Finding], list[FileError], int, list[tuple[str, str]]]:
     from alttext.batch import check_files
     from alttext.walk import collect_files
 
@@ -108,7 +114,15 @@ def _check(paths: list[str], args: argparse.Namespace, config: Config) -> tuple[
     for result in check_files(files.paths, config, args.jobs):
         findings += sorted(result.findings, key=lambda f: (f.line, f.column, f.rule))
         errors += result.errors
-    return findings, errors, len(files.paths) + ("-" in paths)
+    examined = [*files.paths, *([args.stdin_filename] if "-" in paths else [])]
+    return findings, errors, _fully_checked(examined, findings, errors), files.skipped
+
+
+def _fully_checked(examined: list[str], findings: list[Finding], errors: list[FileError]) -> int:
+    """How many of the examined files were checked: a file that could not be read or parsed
+    (an error and nothing found) is not counted."""
+    failed = {error.path for error in errors} - {finding.path for finding in findings}
+    return sum(1 for path in examined if path not in failed)
 
 
 def _check_stdin(name: str, config: Config) -> FileResult:
@@ -119,11 +133,19 @@ def _check_stdin(name: str, config: Config) -> FileResult:
     syntax = syntax_for_path(name)
     if syntax is None:
         return FileResult(errors=[FileError(name, "--stdin-filename must end in .html, .htm, .xhtml, .md, .markdown or .rst")])
+    limit = document.MAX_DOCUMENT_BYTES
+    raw = sys.stdin.buffer.read(limit + 1)  # never more than the limit for files, however much comes
+    if len(raw) > limit:
+        return FileResult(errors=[FileError(name, f"stdin is over the {_size(limit)} limit for a document")])
     try:
-        text = document.decode(sys.stdin.buffer.read(), name, html=syntax == "html").text
+        text = document.decode(raw, name, html=syntax == "html").text
     except document.DocumentError as error:
         return FileResult(errors=[file_error(name, error)])
     return check_decoded(name, text, syntax, config)
+
+
+def _size(count: int) -> str:
+    return f"{count / 2**20:.0f} MiB" if count >= 2**20 else f"{count} bytes"
 
 
 def _report(findings: list[Finding], errors: list[FileError], args: argparse.Namespace) -> None:
@@ -151,7 +173,7 @@ def _write_atomically(path: str, report: str) -> None:
             os.unlink(temporary)
 
 
-def _summary(findings: list[Finding], errors: list[FileError], checked: int) -> None:
+def _summary(findings: list[Finding], errors: list[FileError], checked: int, skipped: list[tuple[str, str]]) -> None:
     from alttext.rules import MISSING_ALT_RULES
 
     files_word = "file" if checked == 1 else "files"
@@ -162,11 +184,26 @@ def _summary(findings: list[Finding], errors: list[FileError], checked: int) -> 
             f"{len(findings)} problem{'s' * (len(findings) != 1)} in {with_problems} of {checked} {files_word}: "
             f"{missing} without alt text, {len(findings) - missing} with weak alt text."
         )
+    elif checked == 0 and errors:
+        line = ""
     elif checked == 0:
         line = "No HTML, Markdown or reStructuredText files found."
     else:
         line = f"No problems in {checked} {files_word}."
     if errors:
         unreadable = len({error.path for error in errors})
-        line += f" {unreadable} {'path' if unreadable == 1 else 'paths'} could not be checked."
+        could_not = f"{unreadable} {'path' if unreadable == 1 else 'paths'} could not be checked"
+        line = f"{line} {could_not}." if line else f"{could_not[0].upper()}{could_not[1:]}; no file was checked."
+    if skipped:
+        line += f" {_skipped_summary(skipped)}"
     print(line, file=sys.stderr)
+
+
+def _skipped_summary(skipped: list[tuple[str, str]]) -> str:
+    """`5 files skipped (3 ignored by .gitignore, 2 in tool folders); -v lists them.`"""
+    from collections import Counter
+
+    kinds = Counter("in build output" if reason.startswith("build output") else
+                    "in tool folders" if reason == "tool folder" else reason for _, reason in skipped)
+    why = ", ".join(f"{count} {kind}" for kind, count in sorted(kinds.items()))
+    return f"{len(skipped)} file{'s' * (len(skipped) != 1)} skipped ({why}); -v lists them."

@@ -41,6 +41,8 @@ def add_common_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--root", metavar="DIR", help="project root: nothing outside it is read or written (default: .)")
     parser.add_argument("--site-root", metavar="DIR", help="folder that /absolute image paths start from")
     parser.add_argument("--config", metavar="FILE", help="pyproject.toml to read [tool.alttext] from")
+    parser.add_argument("--write-decorative", action="store_true",
+                        help='give images marked decorative an empty alt (<img alt="">, rST :alt:) instead of leaving them')
     add_captioner_arguments(parser)
 
 
@@ -112,6 +114,7 @@ def _summary(log: Any, images: int, files: int, *, would: bool) -> None:
 def settings_from_args(args: argparse.Namespace) -> Any:
     """Settings from [tool.alttext] with the command-line flags on top."""
     from alttext.config import Config, ConfigError, find_pyproject, load_config
+    from alttext.fix.plan import Marking
     from alttext.fix.run import DEFAULT_MAX_TOKENS, Settings
 
     if args.config and not os.path.isfile(args.config):
@@ -130,6 +133,7 @@ def settings_from_args(args: argparse.Namespace) -> Any:
         paths=paths, root=root, site_root=site_root, fetch_remote=fetch_remote, include=config.include,
         exclude=config.exclude, config_root=config.root,
         captioner_options=options, max_tokens=int(options.get("max_length", DEFAULT_MAX_TOKENS)),
+        marking=Marking(config.decorative, config.root, write_empty_alt=args.write_decorative),
     )
 
 

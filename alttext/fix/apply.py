@@ -13,6 +13,7 @@ from alttext.fix.resolve import Resolver
 from alttext.fix.run import Log
 from alttext.fix.slots import normalize_alt
 from alttext.scan import syntax_for_path
+from alttext.scan.base import ScanTooComplex
 
 
 def plan_entries(entries: Sequence[Entry], resolver: Resolver, log: Log) -> list[Rewrite]:
@@ -46,7 +47,11 @@ def _plan_one(path: str, entries: list[Entry], resolver: Resolver, log: Log) -> 
         log.error(f"{path}: error: changed since the proposals were made; its {len(entries)} entries were not "
                   "applied (run alttext suggest again)")
         return None
-    plan = plan_document(document, syntax, resolver)
+    try:
+        plan = plan_document(document, syntax, resolver)
+    except ScanTooComplex as error:
+        log.error(f"{path}: error: {error}; its {len(entries)} entries were not applied")
+        return None
     targets = {(t.line, t.column, t.ref.src): t for t in plan.targets}
     alts = {}
     for entry in entries:

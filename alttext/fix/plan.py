@@ -17,6 +17,7 @@ from alttext.fix.slots import alt_edit, normalize_alt
 from alttext.fix.verify import Change, verify_rewrite
 from alttext.scan import find_images
 from alttext.scan.base import ImageRef
+from alttext.suppress import image_marks
 from alttext.textpos import LineIndex
 
 
@@ -75,15 +76,42 @@ NO_SLOT_PROBLEM = ("alt text cannot be written here without reflowing the markup
                    "(a grid table cell, or a MyST directive with YAML options); add it by hand")
 
 
-def plan_document(document: Document, syntax: str, resolver: Resolver) -> DocumentPlan:
-    """The images of `document` that lack alt text, each with the image it shows."""
+# Kinds whose alt text can say "decorative": an empty alt attribute or :alt: option.
+DECORATIVE_KINDS = ("img", "rst-image", "rst-figure", "rst-substitution")
+
+
+@dataclass(frozen=True)
+class Marking:
+    """Which images are meant to have no alt text: the `decorative` globs (relative to
+    `root`), and whether a decorative image that can say so gets an empty alt."""
+
+    decorative: tuple[str, ...] = ()
+    root: str = "."
+    write_empty_alt: bool = False
+
+
+def plan_document(document: Document, syntax: str, resolver: Resolver, marking: Marking = Marking()) -> DocumentPlan:
+    """The images of `document` that lack alt text, each with the image it shows.
+
+    Images marked decorative or whose missing-alt rule is ignored (inline, or by a
+    `decorative` glob) are left alone; with `write_empty_alt`, a decorative <img> or
+    rST image gets alt="" / an empty :alt: instead.
+    """
     images = find_images(document.text, syntax)
+    marks, _ = image_marks(document.text, syntax, images, decorative=marking.decorative,
+                           document=document.path, root=marking.root)
     lines = LineIndex(document.text)
     targets = []
-    for index, ref in enumerate(images):
+    for index, (ref, mark) in enumerate(zip(images, marks)):
         if not ref.needs_alt:
             continue  # has alt text (a person's, or decorative "")
+        empty_alt = mark.decorative and marking.write_empty_alt and ref.kind in DECORATIVE_KINDS and ref.slot is not None
+        if mark.silences(ref.rule or "") and not empty_alt:
+            continue  # meant to have none, or its finding is silenced
         line, column = lines.position(ref.start)
+        if empty_alt:
+            targets.append(Target(document.path, index, ref, line, column, ResolvedImage(ref.src), alt=""))
+            continue
         # An image whose alt text cannot be written is neither read nor fetched.
         image = (resolver.resolve(ref.src, document.path, file_path=_is_directive(ref)) if ref.slot is not None
                  else ResolvedImage(ref.src, problem=NO_SLOT_PROBLEM))

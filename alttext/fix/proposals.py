@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from alttext import __version__
-from alttext.fix.plan import Target
+from alttext.fix.plan import DECORATIVE_KINDS, Target
 
 FORMAT = "alttext-proposals"
 VERSION = 1
@@ -31,7 +31,6 @@ _FIELDS: dict[str, type | tuple[type, ...]] = {
     "document": str, "line": int, "column": int, "src": str, "image": (str, type(None)),
     "image_sha256": (str, type(None)), "document_sha256": str, "alt": str, "status": str,
 }
-_DECORATIVE_KINDS = ("img", "rst-image", "rst-figure", "rst-substitution")
 
 
 class ProposalsError(Exception):
@@ -81,7 +80,7 @@ def _entry(target: Target, document: bytes, base: str) -> dict[str, Any]:
         "image_sha256": image_hash,
         "document_sha256": sha256(document),
         "alt": target.alt or "",
-        "status": "proposed" if target.alt and not target.problem else "skip",
+        "status": _status(target),
         "kind": target.ref.kind,
         "figure_caption": target.ref.caption,
         "warnings": list(target.warnings),
@@ -89,6 +88,14 @@ def _entry(target: Target, document: bytes, base: str) -> dict[str, Any]:
     if target.problem:
         entry["problem"] = target.problem
     return entry
+
+
+def _status(target: Target) -> str:
+    if target.problem:
+        return "skip"
+    if target.alt == "":
+        return "decorative"  # marked so, and asked to write an empty alt
+    return "proposed" if target.alt else "skip"
 
 
 def _relative(path: str, base: str) -> str:
@@ -135,6 +142,6 @@ def decorative_problem(target: Target) -> str | None:
     kind = target.ref.kind
     if kind.startswith("markdown"):
         return "kept as it is: Markdown has no decorative form; ![](...) already renders as alt=\"\""
-    if kind not in _DECORATIVE_KINDS:
+    if kind not in DECORATIVE_KINDS:
         return f"a {kind} element cannot be decorative through its alt text; hide it (aria-hidden) by hand"
     return None

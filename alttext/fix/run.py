@@ -17,11 +17,19 @@ from typing import IO, Any
 from alttext.confine import outside_message, real_inside
 from alttext.document import DocumentError, read_document
 from alttext.fix.captions import CaptionSource, caption_targets, pending
-from alttext.fix.plan import DocumentPlan, Rewrite, Target, plan_document, rewrite
+from alttext.fix.plan import (
+    DocumentPlan,
+    Marking,
+    Rewrite,
+    Target,
+    plan_document,
+    rewrite,
+)
 from alttext.fix.resolve import Resolver
 from alttext.fix.warn import add_warnings
 from alttext.printable import printable
 from alttext.scan import syntax_for_path
+from alttext.scan.base import ScanTooComplex
 
 DEFAULT_MAX_TOKENS = 16
 
@@ -39,6 +47,7 @@ class Settings:
     config_root: str = "."
     captioner_options: dict[str, Any] = field(default_factory=dict)
     max_tokens: int | None = DEFAULT_MAX_TOKENS
+    marking: Marking = field(default_factory=Marking)  # decorative globs, and whether those get an empty alt
 
     def resolver(self) -> Resolver:
         return Resolver(project_root=self.root, site_root=self.site_root, fetch_remote=self.fetch_remote)
@@ -78,13 +87,13 @@ def collect(settings: Settings, log: Log) -> Collected:
         log.error(str(problem))
     collected, resolver = Collected(), settings.resolver()
     for path in files.paths:
-        plan = _plan_file(path, resolver, log)
+        plan = _plan_file(path, resolver, log, settings.marking)
         if plan is not None:
             collected.plans.append(plan)
     return collected
 
 
-def _plan_file(path: str, resolver: Resolver, log: Log) -> DocumentPlan | None:
+def _plan_file(path: str, resolver: Resolver, log: Log, marking: Marking) -> DocumentPlan | None:
     syntax = syntax_for_path(path)
     if syntax is None:
         log.error(f"{path}: error: not an HTML, Markdown or reStructuredText file (by its extension)")
@@ -94,9 +103,12 @@ def _plan_file(path: str, resolver: Resolver, log: Log) -> DocumentPlan | None:
         return None
     try:
         document = read_document(path, html=syntax == "html")
-        return plan_document(document, syntax, resolver)
+        return plan_document(document, syntax, resolver, marking)
     except DocumentError as error:
         log.error(f"{_located(str(error))}; left as it is")
+    except ScanTooComplex as error:
+        where = f"{path}:{error.line}" if error.line else path
+        log.error(f"{where}: error: {error}; left as it is")
     except RecursionError:
         log.error(f"{path}: error: too deeply nested for the {syntax} scanner; left as it is")
     return None

@@ -52,3 +52,11 @@ class ImageRef:
     def needs_alt(self) -> bool:
         """True when the image has no text alternative (a missing-alt rule applies)."""
         return self.rule is not None
+
+
+class ScanTooComplex(Exception):
+    """A document the scanner cannot read in bounded time or depth; says why, at a 1-based line."""
+
+    def __init__(self, message: str, line: int | None = None) -> None:
+        super().__init__(message)
+        self.line = line

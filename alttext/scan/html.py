@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from alttext.scan.base import AltSlot, ImageRef
 from alttext.scan.html_patterns import ALL_FOREIGN_TAGS, FLAGS, scan, scan_pattern, tags
 from alttext.scan.html_tree import (
+    CLOSE_IN_SCOPE,
     FOREIGN_ROOTS,
     Attribute,
     DocumentTree,
@@ -48,6 +49,13 @@ TEXT_LIMIT = 2048
 SVG_TITLE_SEARCH_LIMIT = 65536
 
 PRESENTATIONAL_ROLES = frozenset({"presentation", "none"})
+# Roles that need an accessible name (axe-core's accessibleNameRequired). image-alt does
+# not apply to an <img> whose explicit role is another one, unless it is focusable.
+NAME_REQUIRED_ROLES = words(
+    "alertdialog application button checkbox combobox dialog img image link listbox menuitem "
+    "menuitemcheckbox menuitemradio meter option progressbar radio searchbox slider spinbutton switch "
+    "textbox toolbar treeitem graphics-document graphics-symbol"
+)
 SVG_IMAGE_ROLES = frozenset({"img", "graphics-document", "graphics-symbol"})
 NOT_ROLE_IMG_ELEMENTS = frozenset({"img", "input", "area", "object", "svg"})
 GLOBAL_ARIA = words(
@@ -72,11 +80,47 @@ def find_images(text: str) -> list[ImageRef]:
     folded = text.encode("utf-8", "surrogatepass").lower()
     if not any(marker in folded for marker in _IMAGE_MARKERS):
         return []
-    return _Scan(text).run(_scan_pattern_for(folded))
+    start_names, end_names, attribute_names = _names_for(folded)
+    if b"<svg" not in folded and b"<math" not in folded:
+        return _Scan(text).run(scan_pattern(start_names, end_names, attribute_names))
+    return _Scan(text, modes=_Modes(start_names, end_names, attribute_names)).run(None)
 
 
-def _scan_pattern_for(folded: bytes) -> re.Pattern[str]:
-    """The scan pattern that stops at exactly the tags this document needs looked at."""
+# In SVG and MathML these start tags (and the end tags </p> and </br>) leave foreign content
+# for HTML again, as the tree builder's "breakout" rule says.
+BREAKOUT_TAGS = words(
+    "b big blockquote body br center code dd div dl dt em embed h1 h2 h3 h4 h5 h6 head hr i img li "
+    "listing menu meta nobr ol p pre ruby s small span strong strike sub sup table tt u ul var"
+)
+
+
+# Elements of SVG and MathML whose content is HTML again (integration points), by their root.
+_ISLANDS = {"foreignobject": "svg", "desc": "svg", "title": "svg", "mi": "math", "mo": "math", "mn": "math",
+            "ms": "math", "mtext": "math"}
+
+
+@dataclass(frozen=True)
+class _Modes:
+    """The scan patterns for a document with SVG or MathML: in HTML (raw-text elements,
+    <template>, no CDATA), in foreign content (none of those; stops at breakout tags), and
+    in HTML inside an SVG <foreignObject> (stops at its end)."""
+
+    start_names: frozenset[str]
+    end_names: frozenset[str]
+    attribute_names: frozenset[str]
+
+    def pattern(self, context: str | None) -> re.Pattern[str]:
+        roots = frozenset(FOREIGN_ROOTS)
+        if context in FOREIGN_ROOTS:
+            start = (self.start_names - {"template"}) | roots | BREAKOUT_TAGS | frozenset(_ISLANDS) | {"font"}
+            ends = self.end_names | roots | {"br"} | CLOSE_IN_SCOPE
+            return scan_pattern(start, ends, self.attribute_names, foreign=True)
+        ends = self.end_names | {context} if context in _ISLANDS else self.end_names
+        return scan_pattern(self.start_names | roots, ends, self.attribute_names)
+
+
+def _names_for(folded: bytes) -> tuple[frozenset[str], frozenset[str], frozenset[str]]:
+    """The tags this document needs looked at: start tags, end tags, start tags with these attributes."""
     start_names = {"img", "input", "area"}
     if b"<image" in folded:
         start_names.add("image")
@@ -95,7 +139,7 @@ def _scan_pattern_for(folded: bytes) -> re.Pattern[str]:
         attribute_names.add("inert")
     if _MAYBE_DISPLAY_NONE.search(folded) or _MAYBE_VISIBILITY_HIDDEN.search(folded):
         attribute_names.add("style")
-    return scan_pattern(frozenset(start_names), frozenset(end_names), frozenset(attribute_names))
+    return frozenset(start_names), frozenset(end_names), frozenset(attribute_names)
 
 
 @dataclass
@@ -111,20 +155,67 @@ class _Scan:
     figures: list[_Figure] = field(default_factory=list)
     ids: dict[str, tuple[str, int, Attributes]] | None = None
     id_texts: dict[str, str] = field(default_factory=dict)
+    labels: dict[str, str] | None = None
     tree: DocumentTree | None = None
+    modes: _Modes | None = None
+    # Open <svg>/<math> roots and <foreignObject> HTML islands, innermost last (with `modes`).
+    contexts: list[str] = field(default_factory=list)
 
-    def run(self, pattern: re.Pattern[str]) -> list[ImageRef]:
+    def run(self, pattern: re.Pattern[str] | None) -> list[ImageRef]:
         pos = 0
         while True:
-            match = scan(pattern, self.text, pos)
+            current = pattern or self._pattern()
+            match = scan(current, self.text, pos)
             pos = match.end()
             if match["tag"] is not None and match["gt"]:
+                if self.modes is not None and self._switch_context(match):
+                    continue
                 pos = self._tag(match, pos)
             elif match["stray"] is None:
                 break
         while self.figures:
             self._close_figure()
         return self.images
+
+    def _pattern(self) -> re.Pattern[str]:
+        assert self.modes is not None
+        return self.modes.pattern(self.contexts[-1] if self.contexts else None)
+
+    @property
+    def _foreign(self) -> bool:
+        return bool(self.contexts) and self.contexts[-1] in FOREIGN_ROOTS
+
+    def _switch_context(self, match: re.Match[str]) -> bool:
+        """Follow the tags that enter or leave foreign content; True when the tag needs nothing more."""
+        name, closing = match["name"].lower(), bool(match["close"])
+        if self._foreign and ((not closing and name in BREAKOUT_TAGS) or (closing and name in ("p", "br")) or (
+                name == "font" and not closing and _FONT_BREAKOUT.search(match["attrs"] or ""))):
+            while self._foreign:  # back to HTML: the tag is then handled as HTML
+                self.contexts.pop()
+            return closing
+        if closing and self._foreign and name in CLOSE_IN_SCOPE:
+            # the end tag of an HTML element open around the <svg> or <math> closes that too
+            if name not in self._ancestors(match.start("tag") - 1):
+                return name not in self.modes.end_names
+            while self._foreign:
+                self.contexts.pop()
+            return name not in self.modes.end_names
+        if name in FOREIGN_ROOTS:
+            if closing:
+                if self._foreign and self.contexts[-1] == name:
+                    self.contexts.pop()
+                return True
+            attributes = parse_attributes(self.text, *match.span("attrs"))
+            if not is_self_closing(self.text, match.end(), attributes) and not _is_hidden(attributes):
+                self.contexts.append(name)  # a hidden one is skipped whole by _tag
+            return False  # an <svg role=img> is an image too
+        if name in _ISLANDS and self.contexts:
+            if closing and self.contexts[-1] == name:
+                self.contexts.pop()
+            elif not closing and self._foreign and self.contexts[-1] == _ISLANDS[name]:
+                self.contexts.append(name)
+            return True
+        return False
 
     def _tag(self, match: re.Match[str], pos: int) -> int:
         """Handle one interesting tag; returns where scanning goes on."""
@@ -157,8 +248,9 @@ class _Scan:
         if name == "input":
             kind_ok = attributes.get("type", _NONE).value.lower() == "image"
             return self._input_or_area(match, attributes, "input", "ALT003") if kind_ok else None
-        if name == "area":
-            return self._input_or_area(match, attributes, "area", "ALT004") if "href" in attributes else None
+        if name == "area":  # only a link area of an image map is announced (axe-core's area-alt)
+            in_map = "href" in attributes and "map" in self._ancestors(match.start("tag"))
+            return self._input_or_area(match, attributes, "area", "ALT004") if in_map else None
         role = _role(attributes)
         if name == "svg" and role in SVG_IMAGE_ROLES:
             return self._svg(match, attributes)
@@ -175,7 +267,7 @@ class _Scan:
         name = self._aria_name(attributes)
         if name is not None:
             return _image_ref(match, attributes, "img", name)
-        if _role(attributes) in PRESENTATIONAL_ROLES and not _has_conflict(attributes):
+        if _needs_no_name(attributes):
             return _image_ref(match, attributes, "img", None)
         return _image_ref(match, attributes, "img", None, "ALT001", _attribute_slot(match, "alt"))
 
@@ -184,6 +276,8 @@ class _Scan:
         if alt is not None and not _is_blank(alt.value):
             return _image_ref(match, attributes, kind, alt.value)
         name = self._aria_name(attributes)
+        if name is None and kind == "input":
+            name = self._label_text(match, attributes)
         if name is not None:
             return _image_ref(match, attributes, kind, name)
         if alt is None:
@@ -227,8 +321,28 @@ class _Scan:
             return title.value
         return None
 
+    def _label_text(self, match: re.Match[str], attributes: Attributes) -> str | None:
+        """The text of a <label for=> this control's id, or of a <label> around it."""
+        id_ = attributes.get("id")
+        if id_ is not None and id_.value:
+            if self.labels is None:
+                self.labels = _labels_by_target(self.text)
+            text = self.labels.get(id_.value)
+            if text:
+                return text
+        start = match.start("tag")
+        if "label" not in self._ancestors(start):
+            return None
+        opener = _last_label_start(self.text, start)
+        if opener is None:
+            return None
+        content_end = element_extent(self.text, opener, "label", limit=opener + TEXT_LIMIT)[0]
+        return text_content(self.text, opener, max(content_end, match.end())) or None
+
     def _in_foreign_content(self, offset: int) -> bool:
         """Inside <svg> or <math>, unless an HTML island (<foreignObject>) is nearer."""
+        if self.modes is not None:
+            return self._foreign
         for name in reversed(self._ancestors(offset)):
             if name == "foreignobject":
                 return False
@@ -269,6 +383,7 @@ class _Scan:
 
 
 _NONE = Attribute("", 0, 0, None)
+_FONT_BREAKOUT = re.compile(r"(?:^|[\t\n\f\r /])(?:color|face|size)(?:[\t\n\f\r /=>]|$)", re.IGNORECASE)
 _FIGURE_TAGS = frozenset({"figure"})
 _SVG_TAGS = frozenset({"svg"})
 
@@ -308,12 +423,23 @@ def _role(attributes: Attributes) -> str | None:
     return next((token for token in role.value.lower().split() if token in ARIA_ROLES), None)
 
 
+def _needs_no_name(attributes: Attributes) -> bool:
+    """An <img> that image-alt does not apply to: presentational (without a conflict), or with
+    an explicit role that needs no name on an element that cannot take focus."""
+    role = _role(attributes)
+    if role in PRESENTATIONAL_ROLES:
+        return not _has_conflict(attributes)
+    return role is not None and role not in NAME_REQUIRED_ROLES and not _is_focusable(attributes)
+
+
+def _is_focusable(attributes: Attributes) -> bool:
+    tabindex = attributes.get("tabindex")
+    return tabindex is not None and _TABINDEX.match(tabindex.value) is not None
+
+
 def _has_conflict(attributes: Attributes) -> bool:
     """A presentational role is ignored on a focusable element or one with global aria-*."""
-    tabindex = attributes.get("tabindex")
-    if tabindex is not None and _TABINDEX.match(tabindex.value):
-        return True
-    return any(name in GLOBAL_ARIA for name in attributes)
+    return _is_focusable(attributes) or any(name in GLOBAL_ARIA for name in attributes)
 
 
 def _attribute_slot(match: re.Match[str], attribute: str) -> AltSlot:
@@ -345,6 +471,34 @@ def _svg_title(text: str, pos: int) -> str | None:
             attributes = parse_attributes(text, match.start("attrs"), match.end("attrs"))
             depth += not is_self_closing(text, match.end(), attributes)
     return None
+
+
+_LABEL_START = re.compile(r"<label(?=[\t\n\f\r />])", re.IGNORECASE)
+
+
+def _labels_by_target(text: str) -> dict[str, str]:
+    """The text of each <label for=...>, by the id it names; the first label of an id wins."""
+    labels: dict[str, str] = {}
+    for match in tags(text, 0):
+        if match["close"] or not match["gt"] or match["name"].lower() != "label":
+            continue
+        attributes = parse_attributes(text, match.start("attrs"), match.end("attrs"))
+        target = attributes.get("for")
+        if target is not None and target.value not in labels:
+            content_end = element_extent(text, match.end(), "label", limit=match.end() + TEXT_LIMIT)[0]
+            labels[target.value] = text_content(text, match.end(), content_end)
+    return labels
+
+
+def _last_label_start(text: str, before: int) -> int | None:
+    """The end of the last `<label ...>` start tag before offset `before`."""
+    last = None
+    for match in tags(text, max(0, text.rfind("<", 0, max(0, before - TEXT_LIMIT)))):
+        if match.start("tag") >= before:
+            break
+        if not match["close"] and match["gt"] and match["name"].lower() == "label":
+            last = match.end()
+    return last
 
 
 def _elements_by_id(text: str) -> dict[str, tuple[str, int, Attributes]]:

@@ -84,7 +84,10 @@ RAW_TEXT = "|".join(
     [_raw_text_element(name) for name in RAW_TEXT_ELEMENTS]
     + [rf"<plaintext(?=[{WS}/>]|\Z){attributes()}(?:>[\s\S]*|\Z)"]
 )
-NEVER_ELEMENTS = f"{COMMENT}|{CDATA}|{BOGUS_COMMENT}|{BOGUS_END_TAG}|{STRAY_LT}"
+# A CDATA section exists only in SVG and MathML; in HTML `<![CDATA[` starts a bogus
+# comment that ends at the first `>`.
+NEVER_ELEMENTS = f"{COMMENT}|{BOGUS_COMMENT}|{BOGUS_END_TAG}|{STRAY_LT}"
+NEVER_FOREIGN_ELEMENTS = f"{COMMENT}|{CDATA}|{BOGUS_COMMENT}|{BOGUS_END_TAG}|{STRAY_LT}"
 INTERESTING_TAG = (
     rf"(?P<tag><(?P<close>/)?(?P<name>{TAG_NAME})(?P<attrs>{attributes()})(?P<gt>>)?)"
 )
@@ -114,7 +117,7 @@ def scan_pattern(
     if end_names is not None:
         skip = rf"(?!{_names(end_names)})" if end_names else ""
         boring.append(rf"</{skip}{atomic(TAG_NAME + common_attributes())}(?:>|\Z)")
-    boring += [NEVER_ELEMENTS] if foreign else [NEVER_ELEMENTS, RAW_TEXT]
+    boring += [NEVER_FOREIGN_ELEMENTS] if foreign else [NEVER_ELEMENTS, RAW_TEXT]
     loop = "[^<]*(?:(?:" + "|".join(boring) + ")[^<]*)*"
     return re.compile(rf"{loop}(?:{INTERESTING_TAG}|(?P<stray><)|\Z)", FLAGS)
 

@@ -12,7 +12,13 @@ from collections.abc import Callable
 from html import unescape
 from typing import NamedTuple
 
-from alttext.scan.html_patterns import ATTRIBUTE, MARKUP, tags
+from alttext.scan.html_patterns import (
+    ALL_FOREIGN_TAGS,
+    ALL_TAGS,
+    ATTRIBUTE,
+    MARKUP,
+    tags,
+)
 
 
 def words(text: str) -> frozenset[str]:
@@ -133,6 +139,9 @@ class OpenElements:
             self._any_other_end_tag(name)
 
     def _any_other_end_tag(self, name: str) -> None:
+        if self.foreign and name in self.names:  # foreign content: the nearest element of that name
+            self._pop_through(name)
+            return
         for open_name in reversed(self.names):
             if open_name == name:
                 self._pop_through(name)
@@ -244,7 +253,8 @@ def element_extent(
         return pos, pos
     open_elements = OpenElements(name, outer)
     end = len(text) if limit is None else limit
-    for match in tags(text, pos):
+    # SVG and MathML have no raw-text elements: a <style> inside is an element like any other.
+    for match in tags(text, pos, ALL_FOREIGN_TAGS if name in FOREIGN_ROOTS else ALL_TAGS):
         tag, start = match["name"].lower(), match.start("tag")
         if start > end:
             break

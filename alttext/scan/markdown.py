@@ -13,11 +13,12 @@ from __future__ import annotations
 
 import html
 import re
+import time
 from collections.abc import Callable
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from alttext.scan.base import AltSlot, ImageRef
+from alttext.scan.base import AltSlot, ImageRef, ScanTooComplex
 from alttext.scan.markdown_blocks import open_extension_blocks
 from alttext.scan.markdown_chunks import HTML_HINT as _HTML_HINT
 from alttext.scan.markdown_chunks import keep_image_chunks
@@ -49,17 +50,52 @@ _FRONT_MATTER = re.compile(
 _LINE_END = re.compile(r"\r\n|\r|\n")
 _CELL_OPENERS = frozenset({"th_open", "td_open"})
 
+# markdown-it stops reading blocks nested deeper than this many levels (a list level
+# counts two). Its default of 20 hides images that markdownlint finds; far deeper
+# nesting would overflow Python's stack, so a document nested deeper is an error.
+MAX_NESTING = 200
+INLINE_NESTING = 20  # markdown-it's default
+# markdown-it-py spends about 65 microseconds on each unclosed `[` (a 5 MB line of `![`
+# takes minutes). A paragraph with more than this many is reported as too complex at once:
+# real text has a handful.
+MAX_UNCLOSED_BRACKETS = 10_000
+# A backstop for inline markup that is slow in other ways: CPU seconds per document. A dense
+# real document (an image every 50 bytes) needs about a fifth of this.
+PARSE_SECONDS = 2.0
+PARSE_SECONDS_PER_MIB = 8.0
+_BRACKET = re.compile(r"\\.|[\[\]]", re.DOTALL)
+
 _parser: MarkdownIt | None = None
+_deadline: float | None = None
 
 
 def find_images(text: str) -> list[ImageRef]:
-    """Every image of a Markdown document, in document order."""
+    """Every image of a Markdown document, in document order.
+
+    Raises ScanTooComplex for a document nested deeper than MAX_NESTING or one whose
+    inline markup would take longer than its time budget to parse.
+    """
+    global _deadline
     if not _may_hold_image(text):
         return []
+    if _deadline is not None:  # a MyST directive body inside a document: the document's budget
+        return _find_images(text)
+    _deadline = time.process_time() + PARSE_SECONDS + PARSE_SECONDS_PER_MIB * len(text) / 2**20
+    try:
+        return _find_images(text)
+    finally:
+        _deadline = None
+
+
+def _find_images(text: str) -> list[ImageRef]:
     md = _markdown_it()
     env: dict[str, Any] = {}
     source = open_extension_blocks(_normalize(_mask_front_matter(text)))
+    md.options["maxNesting"] = MAX_NESTING
     tokens = md.parse(keep_image_chunks(source), env)
+    # Inline markup nests far less, and a deeper limit there makes runs of `![` slower still.
+    md.options["maxNesting"] = INLINE_NESTING
+    _check_nesting(tokens)
     scan = _Scan(text, md, env)
     refs: list[ImageRef] = []
     for index, token in enumerate(tokens):
@@ -72,6 +108,15 @@ def find_images(text: str) -> list[ImageRef]:
             refs += scan.myst_fence(token)
     refs.sort(key=lambda ref: ref.start)
     return refs
+
+
+def _check_nesting(tokens: list[Token]) -> None:
+    """markdown-it drops what is inside a container opened at the last level it reads: say so."""
+    for token in tokens:
+        if token.nesting == 1 and token.level >= MAX_NESTING - 1:
+            line = token.map[0] + 1 if token.map else None
+            raise ScanTooComplex(f"nested more than {MAX_NESTING} levels deep (a list level counts two); "
+                                 "what is inside is not checked", line)
 
 
 def _may_hold_image(text: str) -> bool:
@@ -108,13 +153,14 @@ def _markdown_it() -> MarkdownIt:
     global _parser
     if _parser is None:
         from markdown_it import MarkdownIt
-        from markdown_it.rules_inline import html_inline, image
+        from markdown_it.rules_inline import html_inline, image, link
 
-        md = MarkdownIt("commonmark").enable("table")
+        md = MarkdownIt("commonmark", {"maxNesting": MAX_NESTING}).enable("table")
         # the core rule: inline parsing runs only where find_images asks for it
         md.disable("inline")
         md.inline.ruler.at("image", _remember_position(image))
         md.inline.ruler.at("html_inline", _remember_position(html_inline))
+        md.inline.ruler.at("link", _within_budget(link))
         _parser = md
     return _parser
 
@@ -125,6 +171,7 @@ def _remember_position(
     """Wrap an inline rule so that its token records where in the content it starts and ends."""
 
     def positioned(state: StateInline, silent: bool) -> bool:
+        _spend()
         start = state.pos
         if not rule(state, silent):
             return False
@@ -133,6 +180,35 @@ def _remember_position(
         return True
 
     return positioned
+
+
+def _within_budget(
+    rule: Callable[[StateInline, bool], bool],
+) -> Callable[[StateInline, bool], bool]:
+    def budgeted(state: StateInline, silent: bool) -> bool:
+        _spend()
+        return rule(state, silent)
+
+    return budgeted
+
+
+def _check_brackets(content: str) -> None:
+    if content.count("[") <= MAX_UNCLOSED_BRACKETS:
+        return  # the common case, without a closer look
+    unclosed = 0
+    for match in _BRACKET.finditer(content):
+        if match[0] == "[":
+            unclosed += 1
+        elif match[0] == "]" and unclosed:
+            unclosed -= 1
+    if unclosed > MAX_UNCLOSED_BRACKETS:
+        raise ScanTooComplex(f"too complex to parse: {unclosed} unclosed '[' in one paragraph")
+
+
+def _spend() -> None:
+    """Stop parsing once the document's time budget is spent (checked where `[` and `<` start rules)."""
+    if _deadline is not None and time.process_time() > _deadline:
+        raise ScanTooComplex("too complex to parse in bounded time (a long run of unclosed '![' or '['?)")
 
 
 class _Scan:
@@ -153,7 +229,11 @@ class _Scan:
 
     def inline(self, token: Token, in_cell: bool) -> list[ImageRef]:
         children: list[Token] = []
-        self._md.inline.parse(token.content, self._md, self._env, children)
+        try:
+            _check_brackets(token.content)
+            self._md.inline.parse(token.content, self._md, self._env, children)
+        except ScanTooComplex as error:
+            raise ScanTooComplex(str(error), token.map[0] + 1 if token.map else None) from None
         images = [child for child in children if child.type == "image"]
         html_parts = [
             child.content for child in children if child.type == "html_inline"
