@@ -70,7 +70,7 @@ def test_caption_that_hit_the_length_limit(tree: Path) -> None:
 def _page(tree: Path) -> Path:
     _, _, collected = fix_tree(tree, write=False)
     path = tree / "review.html"
-    write_review(str(path), collected.targets)
+    write_review(str(path), collected.targets, {plan.path: plan.document.raw for plan in collected.plans})
     return path
 
 
@@ -89,7 +89,7 @@ def test_page_lists_every_proposal_and_is_self_contained(tree: Path) -> None:
 
 
 def test_empty_page() -> None:
-    assert "No image lacks alt text." in render_review([])
+    assert "No image lacks alt text." in render_review([], {})
 
 
 @pytest.mark.slow

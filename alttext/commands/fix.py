@@ -51,13 +51,13 @@ def run(args: argparse.Namespace) -> int:
         return 2
     collected, log = started
     proposals = pipeline.rewrites(collected, log)
-    if args.review:
-        write_review_page(args.review, collected, log)
     if args.diff:
         pipeline.write_diff(proposals, sys.stdout.buffer)
     else:
         pipeline.describe(proposals, log)
     done = proposals if args.diff or args.dry_run else pipeline.write_all(proposals, log)
+    if args.review:  # after writing, so the page says which proposals are written
+        write_review_page(args.review, collected, log, written=() if args.diff or args.dry_run else done)
     images, changed = sum(len(p.changes) for p in done), len(done)
     _summary(log, images, changed, would=args.diff or args.dry_run)
     if log.errors:
@@ -82,11 +82,12 @@ def collect_and_caption(args: argparse.Namespace) -> tuple[Any, Any] | None:
     return collected, log
 
 
-def write_review_page(path: str, collected: Any, log: Any) -> None:
+def write_review_page(path: str, collected: Any, log: Any, written: Any = ()) -> None:
     from alttext.fix.review import write_review
 
     try:
-        write_review(path, collected.targets)
+        documents = {plan.path: plan.document.raw for plan in collected.plans}
+        write_review(path, collected.targets, documents, written)
         log.note(f"Review page: {path}")
     except OSError as error:
         log.error(f"{path}: error: cannot write the review page: {error.strerror or error}")
