@@ -40,7 +40,10 @@ def write_review(path: str, targets: Sequence[Target], documents: dict[str, byte
 def render_review(targets: Sequence[Target], documents: dict[str, bytes], *, base: str = ".",
                   written: Sequence[Rewrite] = ()) -> str:
     """The page as text; paths, shown and saved, are relative to `base` (the page's folder)."""
-    cards = review_cards(targets, documents, base, written)
+    return render_cards(review_cards(targets, documents, base, written), base=base)
+
+
+def render_cards(cards: Sequence[Card], *, base: str = ".") -> str:
     images: dict[str, str] = {}
     editable = [card for card in cards if card.editable]
     numbers = {id(card): number for number, card in enumerate(editable)}
