@@ -105,7 +105,8 @@
     return {...proposals, entries};
   }
 
-  document.getElementById("save").addEventListener("click", () => {
+  const save = document.getElementById("save");
+  if (save) save.addEventListener("click", () => {
     const file = reviewedFile();
     const blob = new Blob([JSON.stringify(file, null, 2) + "\n"], {type: "application/json"});
     const link = document.createElement("a");
