@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import itertools
 import json
 import os
 import re
@@ -116,7 +117,7 @@ def test_every_control_is_labelled(tree: Path) -> None:
     for group in soup.select("[role=group]"):
         assert group["aria-label"].startswith("Decision for image")
     headings = [int(tag.name[1]) for tag in soup.find_all(re.compile(r"^h[1-6]$"))]
-    assert headings[0] == 1 and all(b - a <= 1 for a, b in zip(headings, headings[1:]))
+    assert headings[0] == 1 and all(b - a <= 1 for a, b in itertools.pairwise(headings))
     # Markdown has no decorative form (the note says so); an <input type=image> cannot be decorative at all.
     markdown = next(card for card in soup.select("section.card") if "guide.md:8:11" in card.h2.get_text())
     assert "Markdown has no decorative form" in markdown.get_text()

@@ -21,9 +21,9 @@ from alttext.scan import syntax_for_path
 from tests.fix_helpers import CAPTIONS, copy_case
 
 webdriver = pytest.importorskip("selenium.webdriver")
-from selenium.webdriver.common.by import By  # noqa: E402
-from selenium.webdriver.common.keys import Keys  # noqa: E402
-from selenium.webdriver.remote.webelement import WebElement  # noqa: E402
+from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
+from selenium.webdriver.remote.webelement import WebElement
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 CHROMEDRIVER = shutil.which("chromedriver")
@@ -120,6 +120,11 @@ def _save(browser: Any, destination: Path) -> dict[str, Any]:
     return json.loads(saved.read_text(encoding="utf-8"))
 
 
+def _leaving_asks(browser: Any) -> bool:
+    return browser.execute_script(
+        "const event = new Event('beforeunload', {cancelable: true}); dispatchEvent(event); return event.defaultPrevented")
+
+
 def _expected(names: list[str], alts: dict[tuple[str, int, int], str]) -> dict[str, bytes]:
     """Each document (as it is now) with exactly `alts` ((document, line, column) -> alt text) written."""
     result = {}
@@ -136,6 +141,7 @@ def test_review_edit_decide_save_and_apply(tree: Path, tmp_path: Path, browser: 
     assert main(["fix", "--dry-run", "--review", "review.html", *_model_args(tiny_model_dir, tmp_path), "."]) == 1
     assert {name: (tree / name).read_bytes() for name in DOCUMENTS} == originals
     _open(browser, tree / "review.html")
+    assert not _leaving_asks(browser)  # nothing decided yet
     cards = browser.find_elements(By.CSS_SELECTOR, "section.card")
     assert len(cards) == 24
     widths = browser.execute_script("return Array.from(document.querySelectorAll('.thumb img'), i => i.naturalWidth)")
@@ -217,7 +223,9 @@ def test_review_edit_decide_save_and_apply(tree: Path, tmp_path: Path, browser: 
     assert browser.execute_script("return document.getElementById('viewer').open") is False
     assert browser.execute_script("return document.activeElement === arguments[0]", zoom)
 
+    assert _leaving_asks(browser)
     saved = _save(browser, tree / "alt.json")
+    assert not _leaving_asks(browser)  # everything is saved
     assert saved["format"] == "alttext-proposals" and len(saved["entries"]) == 24
     expected = _expected(DOCUMENTS, alts)
     assert main(["apply", "alt.json"]) == 1

@@ -109,8 +109,8 @@ def _card(number: int, card: Card, images: dict[str, str], entry: int | None, ba
     target, prefix = card.target, f"image-{number}"
     document = os.path.relpath(os.path.abspath(target.path), base).replace(os.sep, "/")
     src = target.ref.src if len(target.ref.src) <= 100 else target.ref.src[:97] + "..."
-    parts = [f'<h2 id="{prefix}-title">Image {number} <span class="where">{html.escape(document)}:'
-             f'{target.line}:{target.column}</span></h2>',
+    parts = [(f'<h2 id="{prefix}-title">Image {number} <span class="where">{html.escape(document)}:'
+              f'{target.line}:{target.column}</span></h2>'),
              f'<div class="where">{html.escape(target.ref.kind)} &middot; {html.escape(src or "(no source)")}</div>']
     if card.written is not None:
         parts.append(f'<p class="state">Written</p><div class="alt" data-alt>{html.escape(card.written)}</div>'

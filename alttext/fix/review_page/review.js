@@ -10,11 +10,13 @@
   const savedNote = document.getElementById("saved");
   const LABELS = {accepted: "Accepted", decorative: "Decorative (alt=\"\")", skip: "Skipped: left as it is"};
   const decisions = new Map(); // card -> "accepted" | "decorative" | "skip"; absent: not reviewed
+  let unsaved = false; // decisions made since the last save
 
   const entryOf = (card) => proposals.entries[Number(card.dataset.entry)];
   const fieldOf = (card) => card.querySelector("textarea");
 
   function show(card) {
+    unsaved = true;
     const decision = decisions.get(card);
     card.dataset.status = decision || entryOf(card).status;
     for (const button of card.querySelectorAll("button[data-status]")) {
@@ -64,6 +66,7 @@
     });
     show(card);
   }
+  unsaved = false;
   if (!editable.length) counter.textContent = "Nothing to review.";
 
   document.addEventListener("keydown", (event) => {
@@ -116,9 +119,18 @@
     link.click();
     link.remove();
     setTimeout(() => URL.revokeObjectURL(link.href), 10000);
+    unsaved = false;
     const open = file.entries.filter((entry) => entry.status === "proposed").length;
-    savedNote.textContent = `Saved alt.json with ${file.entries.length} entries` +
+    const count = file.entries.length;
+    savedNote.textContent = `Saved alt.json with ${count} ${count === 1 ? "entry" : "entries"}` +
       (open ? `; ${open} not reviewed are kept as proposed, and alttext apply writes them too.` : ".");
+  });
+
+  // Leaving the page with decisions not saved asks first: they live only in this page.
+  addEventListener("beforeunload", (event) => {
+    if (!unsaved) return;
+    event.preventDefault();
+    event.returnValue = "";
   });
 
   const viewer = document.getElementById("viewer");
