@@ -226,6 +226,9 @@ def test_review_edit_decide_save_and_apply(tree: Path, tmp_path: Path, browser: 
     assert _leaving_asks(browser)
     saved = _save(browser, tree / "alt.json")
     assert not _leaving_asks(browser)  # everything is saved
+    # Nothing was fetched and nothing was blocked, from loading to saving.
+    assert browser.execute_script("return performance.getEntriesByType('resource').map(e => e.name)") == []
+    assert [entry for entry in browser.get_log("browser") if entry["level"] == "SEVERE"] == []
     assert saved["format"] == "alttext-proposals" and len(saved["entries"]) == 24
     expected = _expected(DOCUMENTS, alts)
     assert main(["apply", "alt.json"]) == 1
