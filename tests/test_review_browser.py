@@ -185,11 +185,14 @@ def test_review_edit_decide_save_and_apply(tree: Path, tmp_path: Path, browser: 
 
     # The keyboard: J/K move between cards, D/S decide and move on, E edits, Ctrl+Enter accepts.
     first = cards[0].find_element(By.CSS_SELECTOR, "h2 .where").text  # api.rst:4:1, the SVG with a title
-    body = browser.find_element(By.TAG_NAME, "body")
-    browser.execute_script("document.activeElement.blur()")
-    body.send_keys("j")
-    assert _focused_id(browser) == "image-1"
     actions = webdriver.ActionChains(browser)
+    browser.execute_script("document.activeElement.blur()")
+    actions.send_keys("j").perform()  # no card has focus: a key typed on the page does nothing
+    assert _focused_id(browser) == "" and _pressed(cards[0]) == []
+    heading = cards[0].find_element(By.TAG_NAME, "h2")
+    browser.execute_script("arguments[0].scrollIntoView({block: 'center'})", heading)
+    heading.click()  # a click on a card gives it focus
+    assert _focused_id(browser) == "image-1"
     actions.send_keys("j").perform()  # to image 2: api.rst:8:1, an rST image
     assert _focused_id(browser) == "image-2"
     actions.send_keys("d").perform()
@@ -207,6 +210,9 @@ def test_review_edit_decide_save_and_apply(tree: Path, tmp_path: Path, browser: 
     field.send_keys(Keys.CONTROL, Keys.ENTER)
     alts[tuple_of(cards[3])] += " indoors"
     assert _focused_id(browser) == "image-5" and _pressed(cards[3]) == ["accepted"]
+    assert browser.execute_script(  # the focused card is not hidden under the sticky toolbar
+        "return document.activeElement.getBoundingClientRect().top >= "
+        "document.querySelector('.toolbar').getBoundingClientRect().bottom")
     assert first == "api.rst:4:1"
 
     # The thumbnail opens the image at its own size; Escape closes it and focus returns.

@@ -90,7 +90,7 @@ def _help() -> str:
             '<p id="save-how">Accept, edit, mark decorative or skip each image, then save <code>alt.json</code> into '
             'the folder of this page and run <code>alttext apply alt.json</code> there. Images you do not review '
             'keep their proposal.</p>'
-            '<p>Keys on a card: <kbd>J</kbd> next, <kbd>K</kbd> previous, <kbd>A</kbd> accept, <kbd>D</kbd> '
+            '<p>Keys while a card has focus (click it or Tab into it): <kbd>J</kbd> next, <kbd>K</kbd> previous, <kbd>A</kbd> accept, <kbd>D</kbd> '
             'decorative, <kbd>S</kbd> skip, <kbd>E</kbd> edit. In the text field: <kbd>Ctrl</kbd>+<kbd>Enter</kbd> '
             'accepts and moves on, <kbd>Esc</kbd> goes back to the card.</p></section>')
 

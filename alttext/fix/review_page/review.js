@@ -48,9 +48,10 @@
   }
 
   function move(from, step) {
-    const index = from ? cards.indexOf(from) + step : 0;
-    const card = cards[Math.max(0, Math.min(cards.length - 1, index))];
-    if (card) card.focus();
+    const index = Math.max(0, Math.min(cards.length - 1, cards.indexOf(from) + step));
+    // Scrolled by hand: scrollIntoView keeps clear of the sticky toolbar (scroll-padding-top).
+    cards[index].focus({preventScroll: true});
+    cards[index].scrollIntoView({block: "nearest"});
   }
 
   for (const card of editable) {
@@ -82,15 +83,14 @@
       }
       return;
     }
-    // Single-key shortcuts only where no text is typed: on a card, or on the page itself.
-    if (event.ctrlKey || event.metaKey || event.altKey || /^(INPUT|SELECT)$/.test(event.target.tagName)) return;
-    if (!card && event.target !== document.body) return;
+    // Single-key shortcuts only while a card has focus, and never where text is typed (WCAG 2.1.4).
+    if (!card || event.ctrlKey || event.metaKey || event.altKey || /^(INPUT|SELECT)$/.test(event.target.tagName)) return;
     const key = event.key.toLowerCase();
     const actions = {a: "accepted", d: "decorative", s: "skip"};
     if (key === "j" || key === "n") move(card, 1);
     else if (key === "k" || key === "p") move(card, -1);
-    else if (key === "e" && card && fieldOf(card)) fieldOf(card).focus();
-    else if (actions[key] && card && card.dataset.entry !== undefined) {
+    else if (key === "e" && fieldOf(card)) fieldOf(card).focus();
+    else if (actions[key] && card.dataset.entry !== undefined) {
       if (decide(card, actions[key])) move(card, 1);
     } else return;
     event.preventDefault();
