@@ -44,10 +44,11 @@ def render_review(targets: Sequence[Target], documents: dict[str, bytes], *, bas
 
 
 def render_cards(cards: Sequence[Card], *, base: str = ".") -> str:
-    images: dict[str, str] = {}
+    """The page for `cards`; each editable card points at its entry in the embedded proposals file."""
+    images: dict[str, str] = {}  # full-size copies, once per distinct image
     editable = [card for card in cards if card.editable]
-    numbers = {id(card): number for number, card in enumerate(editable)}
-    body = "\n".join(_card(number, card, images, numbers.get(id(card)), base)
+    entry_index = {id(card): index for index, card in enumerate(editable)}
+    body = "\n".join(_card(number, card, images, entry_index.get(id(card)), base)
                      for number, card in enumerate(cards, 1))
     script = _ASSETS.joinpath("review.js").read_text(encoding="utf-8")
     csp = (f"default-src 'none'; img-src data:; style-src 'unsafe-inline'; "
