@@ -55,8 +55,6 @@ def run(args: argparse.Namespace) -> int:
     collected, log = started
     root = args.root or "."
     proposals = pipeline.rewrites(collected, log)
-    if args.review:
-        write_review_page(args.review, collected, log)
     if args.diff:
         pipeline.write_diff(proposals, sys.stdout.buffer)
     else:
@@ -64,6 +62,8 @@ def run(args: argparse.Namespace) -> int:
     if not (args.diff or args.dry_run):
         pipeline.remove_stale_temporaries([plan.path for plan in collected.plans], log)
     done = proposals if args.diff or args.dry_run else pipeline.write_all(proposals, log, root=root)
+    if args.review:  # after writing, so the page says which proposals are written
+        write_review_page(args.review, collected, log, written=() if args.diff or args.dry_run else done)
     images, changed = sum(len(p.changes) for p in done), len(done)
     _summary(log, images, changed, would=args.diff or args.dry_run)
     if log.errors:
@@ -88,11 +88,12 @@ def collect_and_caption(args: argparse.Namespace) -> tuple[Any, Any] | None:
     return collected, log
 
 
-def write_review_page(path: str, collected: Any, log: Any) -> None:
+def write_review_page(path: str, collected: Any, log: Any, written: Any = ()) -> None:
     from alttext.fix.review import write_review
 
     try:
-        write_review(path, collected.targets)
+        documents = {plan.path: plan.document.raw for plan in collected.plans}
+        write_review(path, collected.targets, documents, written)
         log.note(f"Review page: {path}")
     except OSError as error:
         log.error(f"{path}: error: cannot write the review page: {error.strerror or error}")

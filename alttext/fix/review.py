@@ -1,120 +1,214 @@
-"""The review page: one self-contained HTML file with every proposal and its image.
+"""The review page: one self-contained HTML file to review, edit and save every proposal.
 
-No network at all: thumbnails are downscaled with Pillow and embedded as
-data: URIs, the CSS is inline, and there is no script. Each card shows the
-image, where it is used (document, line, column, source), the proposed alt
-text or why there is none, and the warnings a reviewer should read.
+No server and no network: previews and full-size copies of the images are
+embedded as data: URIs, the CSS and the script are inline, and a Content
+Security Policy allows nothing else. Each card shows the image, where it is
+used, the proposed alt text in an editable field, the text read from the
+image and the context when the proposal has them, and the warnings; the
+script keeps the reviewer's decisions and saves them as the proposals file
+`alttext apply` reads (review_page/review.js).
 """
 
 from __future__ import annotations
 
 import base64
+import hashlib
 import html
-import io
+import json
 import os
 from collections.abc import Sequence
+from importlib.resources import files
+from typing import Any
 
 from alttext import __version__
-from alttext.fix.plan import Target
+from alttext.fix.plan import Rewrite, Target
+from alttext.fix.review_data import Card, proposals_file, review_cards
+from alttext.fix.review_images import full_size_uri, is_svg, preview_uri
 
-THUMBNAIL_SIZE = (240, 180)
-
-_CSS = """
-body{font:15px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;margin:0;background:#f4f5f7;color:#1d2330}
-header{background:#1d2330;color:#fff;padding:16px 28px}
-header h1{margin:0 0 4px;font-size:22px}
-header p{margin:0;color:#c9cfdb}
-main{padding:20px 28px;display:grid;gap:16px}
-.card{display:grid;grid-template-columns:260px 1fr;gap:18px;background:#fff;border-radius:8px;
-  padding:14px;box-shadow:0 1px 3px rgba(0,0,0,.12)}
-.thumb{display:flex;align-items:center;justify-content:center;background:#e8eaef;border-radius:6px;
-  min-height:120px;overflow:hidden}
-.thumb img{max-width:240px;max-height:180px;display:block}
-.thumb span{color:#5b6475;padding:12px;text-align:center}
-.where{font:13px ui-monospace,SFMono-Regular,Menlo,monospace;color:#445}
-.alt{font-size:18px;margin:8px 0;padding:8px 10px;background:#eef6ee;border-left:4px solid #2e7d32}
-.problem{margin:8px 0;padding:8px 10px;background:#f3f3f3;border-left:4px solid #888}
-.problem.error{background:#fdecec;border-left-color:#c62828}
-.caption{color:#5b6475}
-ul.warnings{margin:6px 0 0;padding:0;list-style:none}
-ul.warnings li{background:#fff4e0;border-left:4px solid #ef8f00;padding:4px 10px;margin-top:4px}
-"""
+_ASSETS = files("alttext.fix").joinpath("review_page")
 
 
-def write_review(path: str, targets: Sequence[Target]) -> None:
-    """Write the review page for `targets` to `path` (atomically)."""
+def write_review(path: str, targets: Sequence[Target], documents: dict[str, bytes],
+                 written: Sequence[Rewrite] = ()) -> None:
+    """Write the review page for `targets` to `path` (atomically); `written`: what `fix` wrote."""
     from alttext.fix.atomic import write_atomic
 
-    write_atomic(path, render_review(targets, base=os.path.dirname(os.path.abspath(path))).encode("utf-8"))
+    page = render_review(targets, documents, base=os.path.dirname(os.path.abspath(path)), written=written)
+    write_atomic(path, page.encode("utf-8"))
 
 
-def render_review(targets: Sequence[Target], *, base: str = ".") -> str:
-    """The page as text; document paths are shown relative to `base`."""
-    proposed = sum(1 for target in targets if target.alt and not target.problem)
-    warned = sum(1 for target in targets if target.warnings)
-    cards = "\n".join(_card(number, target, base) for number, target in enumerate(targets, 1))
-    summary = (f"{len(targets)} image{'s' * (len(targets) != 1)} without alt text: {proposed} with a proposal, "
-               f"{warned} with warnings, {len(targets) - proposed} without a proposal.")
+def render_review(targets: Sequence[Target], documents: dict[str, bytes], *, base: str = ".",
+                  written: Sequence[Rewrite] = ()) -> str:
+    """The page as text; paths, shown and saved, are relative to `base` (the page's folder)."""
+    return render_cards(review_cards(targets, documents, base, written), base=base)
+
+
+def render_cards(cards: Sequence[Card], *, base: str = ".") -> str:
+    """The page for `cards`; each editable card points at its entry in the embedded proposals file."""
+    images: dict[str, str] = {}  # full-size copies, once per distinct image
+    editable = [card for card in cards if card.editable]
+    entry_index = {id(card): index for index, card in enumerate(editable)}
+    body = "\n".join(_card(number, card, images, entry_index.get(id(card)), base)
+                     for number, card in enumerate(cards, 1))
+    script = _ASSETS.joinpath("review.js").read_text(encoding="utf-8")
+    csp = (f"default-src 'none'; img-src data:; style-src 'unsafe-inline'; "
+           f"script-src 'sha256-{base64.b64encode(hashlib.sha256(script.encode()).digest()).decode()}'")
     return (
         "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
         "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
-        "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; img-src data:; style-src 'unsafe-inline'\">\n"
-        f"<title>alttext review</title>\n<style>{_CSS}</style>\n</head>\n<body>\n"
-        f"<header><h1>alttext review</h1><p>{html.escape(summary)} Generated by alttext {__version__}.</p></header>\n"
-        f"<main>\n{cards or '<p>No image lacks alt text.</p>'}\n</main>\n</body>\n</html>\n"
+        f"<meta http-equiv=\"Content-Security-Policy\" content=\"{csp}\">\n"
+        f"<title>alttext review</title>\n<style>{_ASSETS.joinpath('review.css').read_text(encoding='utf-8')}</style>\n"
+        "</head>\n<body>\n"
+        f"<header><h1>alttext review</h1><p>{html.escape(_summary(cards))} Generated by alttext {__version__}.</p></header>\n"
+        f"{_toolbar(bool(editable))}\n{_help() if editable else ''}\n"
+        f"<main>\n{body or '<p>No image lacks alt text.</p>'}\n</main>\n{_VIEWER}\n"
+        f"{_json_script('alttext-proposals', proposals_file(cards))}\n{_json_script('alttext-images', images)}\n"
+        f"<script>{script}</script>\n</body>\n</html>\n"
     )
 
 
-def _card(number: int, target: Target, base: str) -> str:
+def _summary(cards: Sequence[Card]) -> str:
+    count = len(cards)
+    written = sum(1 for card in cards if card.written is not None)
+    proposed = sum(1 for card in cards if card.written is None and card.target.alt and not card.target.problem)
+    warned = sum(1 for card in cards if card.target.warnings)
+    parts = ([f"{written} written"] if written else []) + [
+        f"{proposed} with a proposal", f"{warned} with warnings", f"{count - written - proposed} without a proposal"]
+    return f"{count} image{'s' * (count != 1)} without alt text: {', '.join(parts)}."
+
+
+def _toolbar(editable: bool) -> str:
+    if not editable:
+        return '<div class="toolbar"><p id="counter" role="status"></p><p id="saved"></p></div>'
+    return ('<div class="toolbar" role="region" aria-label="Progress and saving">'
+            '<p id="counter" role="status" aria-live="polite">Turn on JavaScript to edit and save.</p>'
+            '<button type="button" id="save" aria-describedby="save-how">Save alt.json</button>'
+            '<p id="saved" role="status" aria-live="polite"></p></div>')
+
+
+def _help() -> str:
+    return ('<section class="help" aria-labelledby="help-title"><h2 id="help-title">How to review</h2>'
+            '<p id="save-how">Accept, edit, mark decorative or skip each image, then save <code>alt.json</code> into '
+            'the folder of this page and run <code>alttext apply alt.json</code> there. Images you do not review '
+            'keep their proposal.</p>'
+            '<p>Keys while a card has focus (click it or Tab into it): <kbd>J</kbd> next, <kbd>K</kbd> previous, <kbd>A</kbd> accept, <kbd>D</kbd> '
+            'decorative, <kbd>S</kbd> skip, <kbd>E</kbd> edit. In the text field: <kbd>Ctrl</kbd>+<kbd>Enter</kbd> '
+            'accepts and moves on, <kbd>Esc</kbd> goes back to the card.</p></section>')
+
+
+_VIEWER = ('<dialog id="viewer" aria-labelledby="viewer-title"><div class="bar"><h2 id="viewer-title">Full size</h2>'
+           '<button type="button">Close</button></div><img alt=""></dialog>')
+
+
+def _json_script(element_id: str, data: Any) -> str:
+    # "<" escaped so no string in the data can end the element early.
+    text = json.dumps(data, ensure_ascii=False).replace("<", "\\u003c")
+    return f'<script type="application/json" id="{element_id}">{text}</script>'
+
+
+def _card(number: int, card: Card, images: dict[str, str], entry: int | None, base: str) -> str:
+    target, prefix = card.target, f"image-{number}"
     document = os.path.relpath(os.path.abspath(target.path), base).replace(os.sep, "/")
-    where = f"{document}:{target.line}:{target.column}"
     src = target.ref.src if len(target.ref.src) <= 100 else target.ref.src[:97] + "..."
-    body = [(f'<div class="where">#{number} {html.escape(where)} &middot; {html.escape(target.ref.kind)} '
-            f'&middot; {html.escape(src or "(no source)")}</div>')]
-    if target.alt and not target.problem:
-        body.append(f'<div class="alt" data-alt>{html.escape(target.alt)}</div>')
+    parts = [(f'<h2 id="{prefix}-title">Image {number} <span class="where">{html.escape(document)}:'
+              f'{target.line}:{target.column}</span></h2>'),
+             f'<div class="where">{html.escape(target.ref.kind)} &middot; {html.escape(src or "(no source)")}</div>']
+    if card.written is not None:
+        parts.append(f'<p class="state">Written</p><div class="alt" data-alt>{html.escape(card.written)}</div>'
+                     '<p class="note">alttext fix wrote this alt text into the document; change it there.</p>')
     else:
-        kind = "problem error" if target.is_error else "problem"
-        body.append(f'<div class="{kind}">{html.escape(target.problem or "no proposal")}</div>')
-    if target.ref.caption:
-        body.append(f'<div class="caption">Figure caption: {html.escape(target.ref.caption)}</div>')
-    if target.warnings:
-        items = "".join(f"<li>{html.escape(warning)}</li>" for warning in target.warnings)
-        body.append(f'<ul class="warnings">{items}</ul>')
-    return (f'<section class="card" id="image-{number}">\n<div class="thumb">{_thumbnail(target)}</div>\n'
-            f'<div>{"".join(body)}</div>\n</section>')
+        parts.append(_problem(target))
+        parts.append(_editor(prefix, number, card) if entry is not None else "")
+    parts.extend(_extras(card))
+    attributes = (f' data-entry="{entry}" data-initial="{html.escape(_initial(card))}"' if entry is not None
+                  else ' data-written' if card.written is not None else "")
+    return (f'<section class="card" id="{prefix}" tabindex="-1" aria-labelledby="{prefix}-title"{attributes}>\n'
+            f'<div class="thumb">{_thumbnail(number, target, images)}</div>\n<div>{"".join(parts)}</div>\n</section>')
 
 
-def _thumbnail(target: Target) -> str:
+def _problem(target: Target) -> str:
+    if target.alt and not target.problem:
+        return ""
+    kind = "problem error" if target.is_error else "problem"
+    return f'<div class="{kind}">{html.escape(target.problem or "no proposal")}</div>'
+
+
+def _initial(card: Card) -> str:
+    if card.entry["status"] == "proposed":
+        return "Proposed, not reviewed yet"
+    return "No proposal: skipped unless you write alt text"
+
+
+def _editor(prefix: str, number: int, card: Card) -> str:
+    alt = card.entry["alt"]
+    markdown_note = card.target.ref.kind.startswith("markdown")
+    disabled = card.decorative_problem is not None and not markdown_note
+    note = (f'<p class="note" id="{prefix}-decorative">Decorative: {html.escape(card.decorative_problem)}</p>'
+            if card.decorative_problem else "")
+    described = f' aria-describedby="{prefix}-decorative"' if card.decorative_problem else ""
+    buttons = "".join(
+        f'<button type="button" data-status="{status}" aria-pressed="false"'
+        f'{described if status == "decorative" else ""}{" disabled" if disabled and status == "decorative" else ""}>'
+        f'{label}</button>'
+        for status, label in (("accepted", "Accept"), ("decorative", "Decorative"), ("skip", "Skip")))
+    return (f'<p class="state" id="{prefix}-state">Status: {html.escape(_initial(card))}</p>'
+            f'<label for="{prefix}-alt">Alt text for image {number}</label>'
+            f'<textarea id="{prefix}-alt" rows="2" spellcheck="true" aria-describedby="{prefix}-state">'
+            f'{html.escape(alt)}</textarea>'
+            f'<p class="message" id="{prefix}-message" aria-live="polite"></p>'
+            f'<div class="actions" role="group" aria-label="Decision for image {number}">{buttons}</div>{note}')
+
+
+def _extras(card: Card) -> list[str]:
+    """The text read from the image, the context, the figure caption and the warnings, when present."""
+    extras = []
+    text = card.entry.get("text")
+    if isinstance(text, str) and text.strip():
+        extras.append(f'<div class="read"><h3>Text in the image</h3><p>{html.escape(text)}</p></div>')
+    context = _context_html(card.entry.get("context"))
+    if context:
+        extras.append(f'<div class="context"><h3>Context</h3>{context}</div>')
+    if card.target.ref.caption:
+        extras.append(f'<p class="caption">Figure caption: {html.escape(card.target.ref.caption)}</p>')
+    if card.target.warnings:
+        items = "".join(f"<li>{html.escape(warning)}</li>" for warning in card.target.warnings)
+        extras.append(f'<ul class="warnings" aria-label="Warnings">{items}</ul>')
+    return extras
+
+
+def _context_html(value: Any) -> str:
+    """Any JSON value as readable HTML: objects as term lists, lists as lists, empty parts left out."""
+    if value is None or value == "" or value == [] or value == {}:
+        return ""
+    if isinstance(value, dict):
+        rows = "".join(f"<dt>{html.escape(_label(key))}</dt><dd>{inner}</dd>"
+                       for key, item in value.items() if (inner := _context_html(item)))
+        return f"<dl>{rows}</dl>" if rows else ""
+    if isinstance(value, list):
+        items = "".join(f"<li>{inner}</li>" for item in value if (inner := _context_html(item)))
+        return f"<ul>{items}</ul>" if items else ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return html.escape(str(value))
+
+
+def _label(key: str) -> str:
+    words = str(key).replace("_", " ").replace("-", " ").strip()
+    return words[:1].upper() + words[1:]
+
+
+def _thumbnail(number: int, target: Target, images: dict[str, str]) -> str:
     if target.image.payload is None:
         return "<span>no preview</span>"
     try:
         data = target.image.read_bytes()
-        uri = _svg_uri(data) if _is_svg(target, data) else _raster_uri(data)
+        svg = is_svg(target.image.path or target.ref.src, data)
+        key = hashlib.sha256(data).hexdigest()[:16]
+        preview = preview_uri(data, svg=svg)
+        if key not in images:
+            images[key] = full_size_uri(data, svg=svg)
     except Exception as error:  # noqa: BLE001 - a bad image gets a note on its card, not a failed page
         return f"<span>no preview: {html.escape(type(error).__name__)}</span>"
-    return f'<img src="{uri}" alt="{html.escape(target.alt or "")}">'
-
-
-def _is_svg(target: Target, data: bytes) -> bool:
-    name = (target.image.path or target.ref.src).lower()
-    return name.endswith(".svg") or name.startswith("data:image/svg") or b"<svg" in data[:2048]
-
-
-def _svg_uri(data: bytes) -> str:
-    # Inside an <img>, a browser renders an SVG without loading anything it references.
-    return "data:image/svg+xml;base64," + base64.b64encode(data).decode("ascii")
-
-
-def _raster_uri(data: bytes) -> str:
-    from PIL import Image, ImageOps
-
-    with Image.open(io.BytesIO(data)) as opened:
-        opened.seek(0)
-        image = ImageOps.exif_transpose(opened).copy()
-    image.thumbnail(THUMBNAIL_SIZE)
-    if image.mode not in ("RGB", "RGBA", "L", "LA"):
-        image = image.convert("RGBA" if "A" in image.getbands() or "transparency" in image.info else "RGB")
-    buffer = io.BytesIO()
-    image.save(buffer, format="PNG", optimize=True)
-    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+    return (f'<button type="button" class="zoom" data-image="{key}" aria-haspopup="dialog" '
+            f'aria-label="Image {number} at full size"><img src="{preview}" alt="">'
+            '<span aria-hidden="true">Full size</span></button>')
