@@ -85,13 +85,18 @@ def plan_document(document: Document, syntax: str, resolver: Resolver) -> Docume
             continue  # has alt text (a person's, or decorative "")
         line, column = lines.position(ref.start)
         # An image whose alt text cannot be written is neither read nor fetched.
-        image = (resolver.resolve(ref.src, document.path) if ref.slot is not None
+        image = (resolver.resolve(ref.src, document.path, raw_html=is_raw_html(ref, syntax)) if ref.slot is not None
                  else ResolvedImage(ref.src, problem=NO_SLOT_PROBLEM))
         target = Target(document.path, index, ref, line, column, image, problem=image.problem, is_error=image.is_error)
         if image.text is not None:
             target.alt = normalize_alt(image.text)  # an SVG's own title says it best
         targets.append(target)
     return DocumentPlan(document.path, syntax, document, images, targets)
+
+
+def is_raw_html(ref: ImageRef, syntax: str) -> bool:
+    """An HTML tag written inside a Markdown document (not a Markdown image or a MyST fence)."""
+    return syntax == "markdown" and not ref.kind.startswith(("markdown-", "myst-"))
 
 
 def rewrite(plan: DocumentPlan, alts: Mapping[int, str] | None = None) -> Rewrite:

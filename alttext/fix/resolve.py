@@ -16,6 +16,8 @@ import re
 import urllib.parse
 from dataclasses import dataclass
 
+from alttext.mkdocs_urls import MkDocsSite
+
 MAX_IMAGE_BYTES = 20 * 1024 * 1024
 FETCH_TIMEOUT_S = 10.0
 _SVG_SUFFIXES = (".svg", ".svgz")
@@ -59,8 +61,10 @@ class Resolver:
     fetch_remote: bool = False
     max_bytes: int = MAX_IMAGE_BYTES
     timeout: float = FETCH_TIMEOUT_S
+    mkdocs: MkDocsSite | None = None
 
-    def resolve(self, src: str, document_path: str) -> ResolvedImage:
+    def resolve(self, src: str, document_path: str, *, raw_html: bool = False) -> ResolvedImage:
+        """The image `src` means in `document_path`; `raw_html`: written as HTML inside Markdown."""
         src = src.strip()
         if not src:
             return _skip(src, "no image source to caption")
@@ -73,16 +77,18 @@ class Resolver:
             if scheme.group(1).lower() in ("http", "https"):
                 return self._remote(src, src)
             return _skip(src, f"{scheme.group(1)}: images are not read")
-        return self._local(src, document_path)
+        return self._local(src, document_path, raw_html)
 
-    def _local(self, src: str, document_path: str) -> ResolvedImage:
+    def _local(self, src: str, document_path: str, raw_html: bool) -> ResolvedImage:
         relative = urllib.parse.urlsplit(src).path
         if relative.startswith("/"):
             if self.site_root is None:
                 return _error(src, "absolute image path needs a site root (site-root in [tool.alttext])")
             base = self.site_root
         else:
-            base = os.path.dirname(os.path.abspath(document_path))
+            # MkDocs leaves raw HTML as written: the browser resolves it from the page's URL.
+            page_folder = self.mkdocs.page_folder(document_path) if raw_html and self.mkdocs else None
+            base = page_folder or os.path.dirname(os.path.abspath(document_path))
         path = _existing(base, [urllib.parse.unquote(relative), relative])
         if not _inside(path, self.project_root):
             return _error(src, f"image is outside the project root {self.project_root}; not read")

@@ -19,6 +19,7 @@ from alttext.fix.captions import CaptionSource, caption_targets, pending
 from alttext.fix.plan import DocumentPlan, Rewrite, Target, plan_document, rewrite
 from alttext.fix.resolve import Resolver
 from alttext.fix.warn import add_warnings
+from alttext.mkdocs_urls import MkDocsSite
 from alttext.scan import syntax_for_path
 
 DEFAULT_MAX_TOKENS = 16
@@ -37,9 +38,11 @@ class Settings:
     config_root: str = "."
     captioner_options: dict[str, Any] = field(default_factory=dict)
     max_tokens: int | None = DEFAULT_MAX_TOKENS
+    mkdocs: MkDocsSite | None = None  # raw HTML in its pages resolves from the built page's URL
 
     def resolver(self) -> Resolver:
-        return Resolver(project_root=self.root, site_root=self.site_root, fetch_remote=self.fetch_remote)
+        return Resolver(project_root=self.root, site_root=self.site_root, fetch_remote=self.fetch_remote,
+                        mkdocs=self.mkdocs)
 
 
 @dataclass
