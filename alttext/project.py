@@ -42,12 +42,14 @@ def option_name(key: str, prefix: str = "") -> str:
 
 
 def project_config(
-    start: str, options: Mapping[str, object], *, host_root: str, host: str, prefix: str = ""
+    start: str, options: Mapping[str, object], *, host_root: str, host: str, prefix: str = "",
+    glob_root: str | None = None,
 ) -> Config:
     """`[tool.alttext]` found from `start` upwards, with the host's `options` (None = unset) on top.
 
-    `options` are keyed by table key (either spelling); their paths and globs start at `host_root`.
-    `host` and `prefix` name the host and its options in messages (`alttext_` for Sphinx).
+    `options` are keyed by table key (either spelling); their paths start at `host_root`, their
+    globs at `glob_root` (default: `host_root`). `host` and `prefix` name the host and its
+    options in messages (`alttext_` for Sphinx).
     """
     source = find_pyproject(start)
     table = {canonical(key): value for key, value in (read_table(source) if source else {}).items()}
@@ -55,7 +57,7 @@ def project_config(
     given = {canonical(key): value for key, value in options.items() if value is not None}
     for key, value in given.items():
         _check_type(key, value, f"{host} option {option_name(key, prefix)}")
-        table[key] = _in_table_terms(key, value, os.path.abspath(host_root), root)
+        table[key] = _in_table_terms(key, value, os.path.abspath(host_root), os.path.abspath(glob_root or host_root), root)
     where = f"{source}: [tool.alttext]" if source else "[tool.alttext]"
     if given:
         where += f" with the {host} options"
@@ -69,14 +71,14 @@ def _check_type(key: str, value: object, where: str) -> None:
         raise ConfigError(f"{where}: expected {names}, got {value!r}")
 
 
-def _in_table_terms(key: str, value: object, host_root: str, root: str) -> object:
+def _in_table_terms(key: str, value: object, host_root: str, glob_root: str, root: str) -> object:
     """A host's value as the table would hold it: paths made absolute, globs made relative to `root`."""
     if key in _PATH_KEYS and isinstance(value, str):
         return os.path.join(host_root, value)
     if key == "model" and isinstance(value, str) and os.path.isdir(os.path.join(host_root, value)):
         return os.path.join(host_root, value)
     if key in _GLOB_KEYS and isinstance(value, (list, str)):
-        return [_glob_from(pattern, host_root, root) for pattern in ([value] if isinstance(value, str) else value)]
+        return [_glob_from(pattern, glob_root, root) for pattern in ([value] if isinstance(value, str) else value)]
     return value
 
 
