@@ -142,3 +142,10 @@ def _holds(path: str, data: bytes) -> bool:
             return file.read() == data
     except OSError:
         return False
+
+
+def in_host_terms(message: str, model_hint: str) -> str:
+    """`message` with the command line's way to name a model folder replaced by the host's own."""
+    from alttext.caption.model import MODEL_FOLDER_HINT
+
+    return message.replace(MODEL_FOLDER_HINT, model_hint)

@@ -34,6 +34,7 @@ _ALT_ATTRIBUTE = re.compile(r"""\salt\s*=\s*(?:""|'')""")
 
 
 MODES = ("check", "fill", "write")
+MODEL_HINT = "set `model: /path/to/folder` in the alttext plugin's options in mkdocs.yml"
 
 
 def _options() -> dict[str, Any]:
@@ -164,8 +165,10 @@ class AltTextPlugin(BasePlugin):  # type: ignore[type-arg]  # its options are bu
 
     def _log_messages(self, messages: list[str]) -> None:
         """The writers' messages at their own level, so `--strict` counts errors and skips."""
+        from alttext.integration import in_host_terms
+
         for message in messages:
-            text = self._relative(message.removeprefix("alttext: "))
+            text = in_host_terms(self._relative(message.removeprefix("alttext: ")), MODEL_HINT)
             if text.startswith("error: ") or ": error: " in text:
                 log.error(text)
             elif ": skipped: " in text or ": warning: " in text:

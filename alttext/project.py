@@ -16,7 +16,15 @@ from collections.abc import Mapping
 from typing import Any
 
 from alttext.commands.caption_options import CONFIG_TYPES
-from alttext.config import KNOWN_KEYS, Config, ConfigError, build_config, canonical, find_pyproject, read_table
+from alttext.config import (
+    KNOWN_KEYS,
+    Config,
+    ConfigError,
+    build_config,
+    canonical,
+    find_pyproject,
+    read_table,
+)
 
 # The type each key must have; keys another part adds later are offered with any plain type.
 _TYPES: dict[str, tuple[type, ...]] = {

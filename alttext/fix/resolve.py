@@ -21,6 +21,8 @@ from alttext.mkdocs_urls import MkDocsSite
 MAX_IMAGE_BYTES = 20 * 1024 * 1024
 FETCH_TIMEOUT_S = 10.0
 _SVG_SUFFIXES = (".svg", ".svgz")
+# Sphinx's HTML builder, in its order of preference, for `picture.*` sources.
+SPHINX_HTML_IMAGE_TYPES = ("image/svg+xml", "image/png", "image/gif", "image/jpeg")
 _SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*):")
 
 
@@ -62,6 +64,7 @@ class Resolver:
     max_bytes: int = MAX_IMAGE_BYTES
     timeout: float = FETCH_TIMEOUT_S
     mkdocs: MkDocsSite | None = None
+    image_types: tuple[str, ...] = ()  # Sphinx: `picture.*` is the first of these that exists
 
     def resolve(self, src: str, document_path: str, *, raw_html: bool = False) -> ResolvedImage:
         """The image `src` means in `document_path`; `raw_html`: written as HTML inside Markdown."""
@@ -90,6 +93,8 @@ class Resolver:
             page_folder = self.mkdocs.page_folder(document_path) if raw_html and self.mkdocs else None
             base = page_folder or os.path.dirname(os.path.abspath(document_path))
         path = _existing(base, [urllib.parse.unquote(relative), relative])
+        if relative.endswith(".*") and self.image_types and not os.path.exists(path):
+            path = _wildcard_choice(path, self.image_types) or path
         if not _inside(path, self.project_root):
             return _error(src, f"image is outside the project root {self.project_root}; not read")
         if not os.path.exists(path):
@@ -188,6 +193,19 @@ def _existing(base: str, spellings: list[str]) -> str:
     """The first spelling of the path that exists (percent-decoded first), else the first."""
     paths = [os.path.normpath(os.path.join(base, spelling.lstrip("/"))) for spelling in spellings]
     return next((path for path in paths if os.path.exists(path)), paths[0])
+
+
+def _wildcard_choice(pattern: str, image_types: tuple[str, ...]) -> str | None:
+    """The file Sphinx shows for `picture.*`: the first of the builder's image types that exists."""
+    import glob
+    import mimetypes
+
+    by_type: dict[str, str] = {}
+    for candidate in sorted(glob.glob(glob.escape(pattern[:-2]) + ".*")):
+        mimetype = mimetypes.guess_type(candidate)[0]
+        if mimetype:
+            by_type.setdefault(mimetype, candidate)
+    return next((by_type[mimetype] for mimetype in image_types if mimetype in by_type), None)
 
 
 def _looks_like_svg(data: bytes) -> bool:

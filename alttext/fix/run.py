@@ -39,10 +39,11 @@ class Settings:
     captioner_options: dict[str, Any] = field(default_factory=dict)
     max_tokens: int | None = DEFAULT_MAX_TOKENS
     mkdocs: MkDocsSite | None = None  # raw HTML in its pages resolves from the built page's URL
+    image_types: tuple[str, ...] = ()  # Sphinx builder's, for `picture.*` images
 
     def resolver(self) -> Resolver:
         return Resolver(project_root=self.root, site_root=self.site_root, fetch_remote=self.fetch_remote,
-                        mkdocs=self.mkdocs)
+                        mkdocs=self.mkdocs, image_types=self.image_types)
 
 
 @dataclass
