@@ -72,6 +72,18 @@ def project_config(
     return build_config(table, root=root, source=source, where=where)
 
 
+def from_text(key: str, value: object) -> object:
+    """A value a host could only give as text (Sphinx's -D), read as the key's type when it is one."""
+    allowed = _TYPES.get(key, _ANY)
+    if not isinstance(value, str) or str in allowed:
+        return value
+    if int in allowed and value.strip().lstrip("-").isdigit():
+        return int(value)
+    if bool in allowed and value.strip().lower() in ("true", "false", "1", "0", "yes", "no"):
+        return value.strip().lower() in ("true", "1", "yes")
+    return value
+
+
 def _check_type(key: str, value: object, where: str) -> None:
     allowed = _TYPES.get(key, _ANY)
     if not isinstance(value, allowed) or (isinstance(value, bool) and bool not in allowed):

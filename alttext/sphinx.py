@@ -75,11 +75,11 @@ def read_project_config(app: Sphinx, config: Any) -> None:
     from sphinx.errors import ConfigError as SphinxConfigError
 
     from alttext.config import ConfigError
-    from alttext.project import host_keys, option_name, project_config
+    from alttext.project import from_text, host_keys, option_name, project_config
 
     if config.alttext_mode not in MODES:
         raise SphinxConfigError(f"alttext_mode = {config.alttext_mode!r} is not a mode; use one of: {', '.join(MODES)}")
-    options = {key: getattr(config, option_name(key, "alttext_")) for key in host_keys()}
+    options = {key: from_text(key, getattr(config, option_name(key, "alttext_"))) for key in host_keys()}
     try:
         # cache and a model folder start at conf.py's folder, exclude and include globs at the source folder.
         project = project_config(str(app.confdir), options, host_root=str(app.confdir), glob_root=str(app.srcdir),
@@ -173,8 +173,8 @@ def chosen_uri(node: nodes.image, image_types: Sequence[str]) -> str:
 def _kind(node: nodes.image) -> str:
     if isinstance(node.parent, nodes.figure):
         return "figure"
-    written = node.rawsource or ""
-    return "substitution" if "image::" in written and "|" in written.split("image::")[0] else "image"
+    # A `|name| image::` substitution's rawsource is the directive without its `.. |name| `.
+    return "substitution" if (node.rawsource or "").startswith("image::") else "image"
 
 
 def exact_markdown_lines(items: list[MissingAlt], text: str, srcdir: str) -> list[MissingAlt]:
