@@ -50,7 +50,7 @@ def _options() -> dict[str, Any]:
 AltTextConfig = type("AltTextConfig", (base.Config,), _options())
 
 
-class AltTextPlugin(BasePlugin):  # type: ignore[type-arg]  # its options are built from the table's keys
+class AltTextPlugin(BasePlugin):  # its options are built from the table's keys
     config_class = AltTextConfig
 
     def __init__(self) -> None:

@@ -72,7 +72,7 @@ def _caption(images: list[Any], names: list[str], options: dict[str, Any]) -> li
 
 
 def _print(results: list[Any], arguments: list[str], *, as_json: bool) -> None:
-    for argument, result in zip(arguments, results):
+    for result in results:
         if result.error:
             label = "not captioned" if "is an SVG" in result.error else "error"
             print(f"alttext: {label}: {result.error}", file=sys.stderr)

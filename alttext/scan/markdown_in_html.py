@@ -33,7 +33,7 @@ class MarkdownRegion:
 
 def markdown_regions(block: str) -> list[MarkdownRegion]:
     """The content of each element of `block` whose `markdown` attribute turns Markdown on."""
-    regions = []
+    regions: list[MarkdownRegion] = []
     for match in _TAG.finditer(block):
         attrs = match["attrs"]
         if match["close"] or not attrs or not (found := _MARKDOWN_ATTRIBUTE.search(attrs)):
