@@ -4,7 +4,7 @@
 
 The default model (nlpconnect/vit-gpt2-image-captioning) cannot be downloaded here, and its
 speed does not depend on its weights' values, so this builds the same architecture with random
-weights (seed 0) from ../shared/reference-model/config.json, with its image processor. Every
+weights (seed 0) from reference-model/config.json next to this script, with its image processor. Every
 configuration generates exactly 16 tokens per image (min_length = max_length = 16) on
 synthetic 640x480 JPEG photos, and runs in its own process so its peak memory (RSS high-water
 mark, model included) is its own. Each configuration is timed --repeats times (default 3) after
@@ -39,7 +39,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
-DEFAULT_ARCHITECTURE = REPO.parent / "shared" / "reference-model"
+DEFAULT_ARCHITECTURE = HERE / "reference-model"
 TOKENS = 16
 
 
