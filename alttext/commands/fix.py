@@ -66,7 +66,8 @@ def run(args: argparse.Namespace) -> int:
 
 def collect_and_caption(args: argparse.Namespace) -> tuple[Any, Any] | None:
     """Scan the documents and caption their images without alt text, as `fix` and `suggest`
-    both start: (collected targets, log), or None after printing a configuration error."""
+    both start: (collected targets, log), or None after printing a configuration error or
+    that no captioner can be loaded."""
     from alttext.config import ConfigError
     from alttext.fix import run as pipeline
 
@@ -78,6 +79,8 @@ def collect_and_caption(args: argparse.Namespace) -> tuple[Any, Any] | None:
     log = pipeline.Log()
     collected = pipeline.collect(settings, log)
     pipeline.caption(collected, settings, log)
+    if log.halted:
+        return None  # the captioner is missing: nothing is written, no proposals file either
     return collected, log
 
 

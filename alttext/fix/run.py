@@ -53,6 +53,7 @@ class Log:
     stream: IO[str] = field(default_factory=lambda: sys.stderr)
     errors: int = 0
     skipped: int = 0
+    halted: bool = False  # no captioner: the run stops after saying why
 
     def error(self, message: str) -> None:
         self.errors += 1
@@ -116,9 +117,12 @@ def caption(collected: Collected, settings: Settings, log: Log,
             captioner = (make_captioner or default_captioner)(settings)
             caption_targets(targets, captioner, max_tokens=settings.max_tokens)
         except CaptionerUnavailable as error:
+            # One line says it all: no line per image, and the command stops here.
             log.error(f"alttext: error: {error}")
+            log.halted = True
             for target in pending(targets):
                 target.problem, target.is_error = "not captioned: the caption model is not available", True
+            return
     add_warnings(targets)
     report_targets(targets, log)
 
