@@ -138,3 +138,17 @@ def test_fill_uses_the_table_for_captioning(tmp_path: Path, tiny_model_dir: Path
     assert len(alts) == 2
     assert all(alt.endswith(".") and 1 < len(alt) <= 40 for alt in alts), alts
     assert "<figcaption>Downloads per month</figcaption>" in figures.read_text(encoding="utf-8")
+
+
+def test_a_missing_model_says_how_to_get_it_in_mkdocs_terms(tmp_path: Path) -> None:
+    import os
+
+    site = make_site(tmp_path / "site", table='model = "someone/not-downloaded"', options="mode: fill")
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_HUB_CACHE": str(tmp_path / "empty-hub")}
+    done = subprocess.run([sys.executable, "-m", "mkdocs", "build"], cwd=site, capture_output=True, text=True,
+                          timeout=300, check=False, env=env)
+    errors = [line for line in done.stderr.splitlines() if line.startswith("ERROR")]
+    assert errors[0].startswith("ERROR   -  alttext: error: model 'someone/not-downloaded' is not in the local")
+    assert "(hf download someone/not-downloaded)" in errors[0]
+    assert "set `model: /path/to/folder` in the alttext plugin's options in mkdocs.yml" in errors[0]
+    assert "--model" not in done.stderr

@@ -148,3 +148,16 @@ def test_wildcard_is_the_builders_file_in_check_fill_and_write(
     assert status == 0, warnings
     lines = (site / "index.rst").read_text(encoding="utf-8").splitlines()
     assert lines[lines.index(".. figure:: images/picture.*") + 1] == f"   :alt: {escape_rst_option(alt)}"
+
+
+def test_a_missing_model_says_how_to_get_it_in_sphinx_terms(
+    site: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "empty-hub"))
+    with_table(site, 'model = "someone/not-downloaded"')
+    status, warnings, _ = build(site, "-D", "alttext_mode=fill")
+    assert status == 0
+    assert "(hf download someone/not-downloaded)" in warnings
+    assert "set alttext_model = '/path/to/folder' in conf.py" in warnings
+    assert "--model" not in warnings
