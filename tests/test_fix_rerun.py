@@ -1,5 +1,7 @@
 """Runs that have nothing to do say so: no captioner installed, proposals already applied."""
 
+# ruff: noqa: F401, F811 - `tree` is a fixture imported from another test module
+
 from __future__ import annotations
 
 import subprocess
@@ -10,7 +12,7 @@ import pytest
 
 from alttext.cli import main
 from tests.test_caption_cli import subprocess_env
-from tests.test_fix_suggest_apply import _entry, _save, _suggest, tree  # noqa: F401 - the fixture
+from tests.test_fix_suggest_apply import _entry, _save, _suggest, tree
 
 # A light install (`pip install alttext`): torch and transformers cannot be imported.
 WITHOUT_CAPTION_EXTRA = ("import sys\nsys.modules['torch'] = sys.modules['transformers'] = None\n"
@@ -40,7 +42,7 @@ def test_without_the_caption_extra_fix_and_suggest_stop_after_one_line(
     assert (tmp_path / "page.md").read_text(encoding="utf-8") == page
 
 
-def test_applying_applied_proposals_again_is_a_success_with_a_note(tree: Path, capsys: pytest.CaptureFixture[str]) -> None:  # noqa: F811
+def test_applying_applied_proposals_again_is_a_success_with_a_note(tree: Path, capsys: pytest.CaptureFixture[str]) -> None:
     data = _suggest(tree)
     _entry(data, "page.html", 20)["status"] = "skip"  # an <input>: cannot be decorative, keep it out
     _save(tree, data)
@@ -53,7 +55,7 @@ def test_applying_applied_proposals_again_is_a_success_with_a_note(tree: Path, c
     assert {name: (tree / name).read_bytes() for name in written} == written
 
 
-def test_a_document_changed_otherwise_is_still_refused(tree: Path, capsys: pytest.CaptureFixture[str]) -> None:  # noqa: F811
+def test_a_document_changed_otherwise_is_still_refused(tree: Path, capsys: pytest.CaptureFixture[str]) -> None:
     _suggest(tree)
     assert main(["apply", "alt.json"]) == 1
     with (tree / "guide.md").open("a", encoding="utf-8") as guide:

@@ -1,11 +1,11 @@
 """The Sphinx extension reads [tool.alttext] as the command line does; `alttext_*` options in
 conf.py (or -D) override it key by key. Real Sphinx builds of tests/data/sites/sphinx."""
 
+# ruff: noqa: F401, F811 - `site` is a fixture imported from another test module
+
 from __future__ import annotations
 
 import re
-import shutil
-from html import unescape
 from pathlib import Path
 
 import pytest
@@ -15,7 +15,8 @@ pytest.importorskip("myst_parser")
 
 from sphinx.cmd.build import build_main
 
-SITE = Path(__file__).parent / "data" / "sites" / "sphinx"
+from tests.test_sphinx_ext import img_alts, site
+
 LINE = re.compile(r"^(?P<path>.+?):(?P<line>\d+): WARNING: (?P<rule>ALT\d+) (?P<text>.*) \[alttext\.(?P<subtype>[\w-]+)\]$")
 MISSING = {
     ("guide.md", 5, "ALT101"), ("guide.md", 13, "ALT201"), ("guide.md", 18, "ALT101"),
@@ -24,12 +25,6 @@ MISSING = {
 INDEX_ONLY = {item for item in MISSING if item[0] == "index.rst"}
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture
-def site(tmp_path: Path) -> Path:
-    shutil.copytree(SITE, tmp_path / "docs")
-    return tmp_path / "docs"
 
 
 def with_table(site: Path, table: str) -> None:
@@ -120,10 +115,6 @@ def wildcard_site(site: Path) -> Path:
     with (site / "index.rst").open("a", encoding="utf-8") as index:
         index.write("\n.. figure:: images/picture.*\n\n   A picture Sphinx picks per builder.\n")
     return site
-
-
-def img_alts(html: str) -> list[str]:
-    return [unescape(alt) for alt in re.findall(r'<img alt="([^"]*)"', html)]
 
 
 def test_wildcard_is_the_builders_file_in_check_fill_and_write(
