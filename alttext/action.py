@@ -2,7 +2,9 @@
 
 The composite action (hooks/action/action.yml) passes its inputs as
 ALTTEXT_PATHS, ALTTEXT_MODE, ALTTEXT_MODEL, ALTTEXT_FAIL_ON_FINDINGS,
-ALTTEXT_CACHE_PATH and ALTTEXT_SARIF_FILE, never by pasting them into shell.
+ALTTEXT_FAIL_ON_WEAK_ALT, ALTTEXT_CACHE_PATH and ALTTEXT_SARIF_FILE, never by
+pasting them into shell. The workspace's [tool.alttext] is read as the command
+line reads it; the model and cache-path inputs, when set, replace its keys.
 This step checks the workspace and reports three ways:
 
 - workflow annotations on stdout (GitHub shows 10 per step; the rest are in the SARIF file),
@@ -10,12 +12,12 @@ This step checks the workspace and reports three ways:
 - a job summary in $GITHUB_STEP_SUMMARY: every image, its problem and its proposed alt text.
 
 Modes: `check` only reports; `suggest` also captions each image without alt text
-and shows the proposal; `fix` writes the proposals into the files.
+and shows the proposal; `fix` writes the proposals into the files: each image
+written gets a notice, and only what is still wrong is reported as a finding.
 """
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
 import os
 import re
@@ -25,6 +27,7 @@ import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from alttext.config import Config
 from alttext.findings import Finding
 from alttext.lint import FileError
 from alttext.printable import printable
@@ -44,8 +47,14 @@ class ActionInputs:
     mode: str = "check"
     model: str | None = None
     fail_on_findings: bool = True
-    cache_path: str = ".alttext-cache"
+    fail_on_weak_alt: bool | None = None  # None: in check and suggest mode, not in fix mode
+    cache_path: str | None = None  # None: [tool.alttext] cache, or the default
     sarif_file: str = "alttext.sarif"
+
+    @property
+    def weak_alt_fails(self) -> bool:
+        """Whether weak alt text (which fix does not rewrite) fails the step."""
+        return self.mode != "fix" if self.fail_on_weak_alt is None else self.fail_on_weak_alt
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> ActionInputs:
@@ -57,15 +66,19 @@ class ActionInputs:
             mode=mode,
             model=env.get("ALTTEXT_MODEL", "").strip() or None,
             fail_on_findings=parse_bool(env.get("ALTTEXT_FAIL_ON_FINDINGS", "true"), "fail-on-findings"),
-            cache_path=env.get("ALTTEXT_CACHE_PATH", "").strip() or ".alttext-cache",
+            fail_on_weak_alt=_optional_bool(env.get("ALTTEXT_FAIL_ON_WEAK_ALT", ""), "fail-on-weak-alt"),
+            cache_path=env.get("ALTTEXT_CACHE_PATH", "").strip() or None,
             sarif_file=env.get("ALTTEXT_SARIF_FILE", "").strip() or "alttext.sarif",
         )
 
 
 def parse_paths(text: str) -> tuple[str, ...]:
-    """One path per line or several per line, shell-quoted when they hold spaces; `.` when empty."""
+    """One path per line or several per line, shell-quoted when they hold spaces; `.` when empty.
+
+    A `#` is part of a file name (`docs/c#.md`), never a comment: YAML has taken its comments out.
+    """
     try:
-        paths = [path for line in text.splitlines() for path in shlex.split(line, comments=True)]
+        paths = [path for line in text.splitlines() for path in shlex.split(line, comments=False)]
     except ValueError as error:
         raise InputError(f"input 'paths': {error}") from None
     return tuple(paths) or (".",)
@@ -80,20 +93,30 @@ def parse_bool(text: str, name: str) -> bool:
     raise InputError(f"input '{name}' is {text!r}; use true or false")
 
 
+def _optional_bool(text: str, name: str) -> bool | None:
+    return parse_bool(text, name) if text.strip() else None
+
+
 # --- checking ----------------------------------------------------------------------------
 
 
-def check_paths(paths: Sequence[str]) -> tuple[list[Finding], list[FileError]]:
-    """Findings and file errors for `paths`, with the project's [tool.alttext] configuration."""
-    from alttext.config import Config, ConfigError, find_pyproject, load_config
+def project(inputs: ActionInputs) -> Config:
+    """The workspace's [tool.alttext], with the model and cache-path inputs on top when set."""
+    from alttext.config import ConfigError
+    from alttext.project import project_config
+
+    try:
+        return project_config(".", {"model": inputs.model, "cache": inputs.cache_path}, host_root=".",
+                              host="action input")
+    except ConfigError as error:
+        raise InputError(str(error)) from None
+
+
+def check_paths(paths: Sequence[str], config: Config) -> tuple[list[Finding], list[FileError]]:
+    """Findings and file errors for `paths`, with the project's configuration."""
     from alttext.lint import check_file
     from alttext.walk import collect_files
 
-    pyproject = find_pyproject(".")
-    try:
-        config = load_config(pyproject) if pyproject else Config()
-    except ConfigError as error:
-        raise InputError(str(error)) from None
     files = collect_files(paths, include=config.include, exclude=config.exclude, root=config.root)
     findings, errors = [], list(files.errors)
     for path in files.paths:
@@ -108,20 +131,19 @@ def check_paths(paths: Sequence[str]) -> tuple[list[Finding], list[FileError]]:
 _LOCATED_ERROR = re.compile(r"^(?P<path>.+?):(?P<line>\d+)(?::\d+)?: error: (?P<message>.*)$")
 
 
-def propose_alt(inputs: ActionInputs) -> tuple[dict[tuple[str, int, str], str], list[str], list[FileError]]:
+def propose_alt(
+    inputs: ActionInputs, config: Config
+) -> tuple[dict[tuple[str, int, str], str], list[str], list[FileError]]:
     """Caption every image without alt text (as `alttext suggest` does) and, in fix mode, write it.
 
     Returns the proposals by (path, line, src), the files written, and the errors of the run.
     """
-    from alttext.commands.fix import settings_from_args
     from alttext.config import ConfigError
-    from alttext.integration import propose, write_proposals
+    from alttext.integration import in_host_terms, propose, write_proposals
+    from alttext.project import fix_settings
 
-    args = argparse.Namespace(paths=list(inputs.paths), model=inputs.model, device=None, cache=inputs.cache_path,
-                              fetch_remote=None, root=None, site_root=None, config=None,
-                              write_decorative=False)
     try:
-        settings = settings_from_args(args)
+        settings = fix_settings(config, list(inputs.paths), root=".", site_root=None)
     except ConfigError as error:
         raise InputError(str(error)) from None
     proposals = propose(inputs.paths, root=".", settings=settings)
@@ -131,7 +153,11 @@ def propose_alt(inputs: ActionInputs) -> tuple[dict[tuple[str, int, str], str], 
         if target.alt and target.problem is None
     }
     changed = write_proposals(proposals).changed if inputs.mode == "fix" else []
-    return found, changed, [located_error(message) for message in proposals.messages if ": error: " in message]
+    errors = [located_error(in_host_terms(message, MODEL_HINT)) for message in proposals.messages if ": error: " in message]
+    return found, [os.path.normpath(path) for path in changed], errors
+
+
+MODEL_HINT = "set the action's model input to /path/to/folder"
 
 
 def located_error(message: str) -> FileError:
@@ -250,26 +276,47 @@ def output_lines(outputs: Mapping[str, str]) -> str:
 # --- the step -----------------------------------------------------------------------------
 
 
+def written_notices(written: Sequence[Finding], proposals: Mapping[tuple[str, int, str], str]) -> str:
+    """One `::notice` per image fix mode gave alt text: done, not a problem."""
+    from alttext.output.github import escape_data, escape_property
+
+    return "".join(
+        f"::notice file={escape_property(f.path)},line={f.line},col={f.column},title={f.rule} alt text written::"
+        f"{escape_data(f'alt text written: {proposals[proposal_key(f)]!r} ({f.src})')}\n"
+        for f in written
+    )
+
+
 def run(inputs: ActionInputs, env: Mapping[str, str]) -> int:
-    findings, errors = check_paths(inputs.paths)
+    from alttext.rules import MISSING_ALT_RULES
+
+    config = project(inputs)
+    findings, errors = check_paths(inputs.paths, config)
     proposals: dict[tuple[str, int, str], str] = {}
     changed: list[str] = []
     if inputs.mode != "check" and findings:
-        proposals, changed, caption_errors = propose_alt(inputs)
+        proposals, changed, caption_errors = propose_alt(inputs, config)
         errors += caption_errors
     # What fix could not write stays a finding; what it wrote is for the workflow to commit.
-    remaining = check_paths(inputs.paths)[0] if changed else findings
-    shown = [with_proposal(finding, proposals.get(proposal_key(finding))) for finding in findings]
-    sys.stdout.write(workflow_annotations(shown, errors))
+    remaining = check_paths(inputs.paths, config)[0] if changed else findings
+    if inputs.mode == "fix":
+        written = [f for f in findings if os.path.normpath(f.path) in changed and proposal_key(f) in proposals
+                   and f.rule in MISSING_ALT_RULES]
+        shown, notices = remaining, written_notices(written, proposals)
+    else:
+        shown, notices = [with_proposal(f, proposals.get(proposal_key(f))) for f in findings], ""
+    sys.stdout.write(notices + workflow_annotations(shown, errors))
     with open(inputs.sarif_file, "w", encoding="utf-8") as file:
         file.write(sarif(shown, errors))
-    text = summary(findings, errors, proposals, mode=inputs.mode, changed=changed, remaining=len(remaining))
+    missing = [f for f in remaining if f.rule in MISSING_ALT_RULES]
+    text = summary(findings, errors, proposals, mode=inputs.mode, changed=changed, remaining=len(missing))
     append_file(env.get("GITHUB_STEP_SUMMARY"), text)
     outputs = {"sarif-file": inputs.sarif_file, "findings": str(len(findings)), "changed-files": str(len(changed))}
     append_file(env.get("GITHUB_OUTPUT"), output_lines(outputs))
     if errors:
         return 2
-    return int(inputs.fail_on_findings and bool(remaining))
+    failing = remaining if inputs.weak_alt_fails else missing
+    return int(inputs.fail_on_findings and bool(failing))
 
 
 def main(argv: Sequence[str] | None = None) -> int:

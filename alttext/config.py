@@ -30,7 +30,6 @@ PASS_THROUGH_KEYS = frozenset(
         "cache-dir",
         "final-period",
         "fetch-remote",
-        "decorative-markdown",
         "caption-max-length",
     }
 )
@@ -120,17 +119,22 @@ def _has_alttext_table(path: str) -> bool:
 
 def load_config(path: str) -> Config:
     """The `[tool.alttext]` table of `path` (an empty table gives the defaults)."""
-    table = _read_table(path)
-    where = f"{path}: [tool.alttext]"
-    unknown = sorted(key for key in table if _canonical(key) not in KNOWN_KEYS)
+    return build_config(read_table(path), root=os.path.dirname(os.path.abspath(path)), source=path)
+
+
+def build_config(table: dict[str, object], *, root: str, source: str | None, where: str | None = None) -> Config:
+    """A Config from the values of a `[tool.alttext]` table; relative paths start at `root`."""
+    where = where or f"{source}: [tool.alttext]"
+    unknown = sorted(key for key in table if canonical(key) not in KNOWN_KEYS)
     if unknown:
         known = ", ".join(sorted(KNOWN_KEYS))
         raise ConfigError(f"{where}: unknown key{'s' if len(unknown) > 1 else ''} {', '.join(unknown)} (known keys: {known})")
-    values = {_canonical(key): value for key, value in table.items()}
-    return _build(values, where, root=os.path.dirname(os.path.abspath(path)), source=path)
+    values = {canonical(key): value for key, value in table.items()}
+    return _build(values, where, root=root, source=source)
 
 
-def _read_table(path: str) -> dict[str, object]:
+def read_table(path: str) -> dict[str, object]:
+    """The raw `[tool.alttext]` table of `path`."""
     tool = _parse(path).get("tool", {})
     table = tool.get("alttext", {}) if isinstance(tool, dict) else None
     if not isinstance(table, dict):
@@ -155,11 +159,12 @@ def _parse(path: str) -> dict:  # type: ignore[type-arg]
     return document
 
 
-def _canonical(key: str) -> str:
+def canonical(key: str) -> str:
+    """`max_alt_length` and `max-alt-length` are one key."""
     return key.replace("_", "-")
 
 
-def _build(values: dict[str, object], where: str, *, root: str, source: str) -> Config:
+def _build(values: dict[str, object], where: str, *, root: str, source: str | None) -> Config:
     lists = {key: _string_list(values.get(key, []), f"{where} {key}") for key in _LIST_KEYS}
     config = Config(
         include=tuple(lists["include"]),

@@ -21,16 +21,20 @@ def _given_options(model: str | None, device: str | None, cache: str | None) -> 
 
 
 def caption_images(
-    paths: Sequence[str], *, model: str | None = None, device: str | None = None, cache: str | None = None
+    paths: Sequence[str], *, model: str | None = None, device: str | None = None, cache: str | None = None,
+    settings: Any = None,
 ) -> tuple[dict[str, str], list[str]]:
-    """Alt text for each image file (by the path given), and one message per image that got none."""
+    """Alt text for each image file (by the path given), and one message per image that got none.
+
+    `settings` (the writers' Settings) carries every captioning option; without it, the three given.
+    """
     from alttext.fix.run import CaptionerUnavailable, Settings, default_captioner
     from alttext.fix.slots import normalize_alt
 
     if not paths:
         return {}, []
     try:
-        captioner = default_captioner(Settings(captioner_options=_given_options(model, device, cache)))
+        captioner = default_captioner(settings or Settings(captioner_options=_given_options(model, device, cache)))
         results = captioner.caption_results(list(paths))
     except CaptionerUnavailable as error:
         return {}, [f"alttext: {error}"]
@@ -123,11 +127,13 @@ def write_alt_text(
     model: str | None = None,
     device: str | None = None,
     cache: str | None = None,
+    settings: Any = None,
 ) -> WriteOutcome:
     """Caption and write alt text into `sources` exactly as `alttext fix` does (proven, atomic edits)."""
     if not sources:
         return WriteOutcome()
-    proposals = propose(sources, root=root, site_root=site_root, model=model, device=device, cache=cache)
+    proposals = propose(sources, root=root, site_root=site_root, model=model, device=device, cache=cache,
+                        settings=settings)
     return write_proposals(proposals)
 
 
@@ -137,3 +143,10 @@ def _holds(path: str, data: bytes) -> bool:
             return file.read() == data
     except OSError:
         return False
+
+
+def in_host_terms(message: str, model_hint: str) -> str:
+    """`message` with the command line's way to name a model folder replaced by the host's own."""
+    from alttext.caption.model import MODEL_FOLDER_HINT
+
+    return message.replace(MODEL_FOLDER_HINT, model_hint)

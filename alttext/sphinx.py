@@ -17,7 +17,8 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from docutils import nodes  # type: ignore[import-untyped]
@@ -45,8 +46,9 @@ class MissingAlt:
     docname: str
     source: str  # absolute path of the file the image is written in (an include may differ from the doc)
     line: int | None
-    uri: str  # as Sphinx resolved it: relative to the source dir, or a remote URL
+    uri: str  # as Sphinx resolved it for the builder: relative to the source dir, or a remote URL
     rule: str
+    kind: str = "image"  # image, figure or substitution
 
     @property
     def image_path(self) -> str | None:
@@ -55,19 +57,43 @@ class MissingAlt:
 
 
 def setup(app: Sphinx) -> dict[str, Any]:
-    from sphinx.config import ENUM
+    from alttext.project import host_keys, option_name
 
-    app.add_config_value("alttext_mode", "check", "env", types=ENUM(*MODES))
-    app.add_config_value("alttext_model", None, "", types=frozenset({str, type(None)}))
-    app.add_config_value("alttext_device", "auto", "", types=frozenset({str}))
-    app.add_config_value("alttext_cache", ".alttext-cache", "", types=frozenset({str, type(None)}))
-    app.add_config_value("alttext_exclude", [], "env", types=frozenset({list, tuple}))
+    app.add_config_value("alttext_mode", "check", "env", types=frozenset({str}))
+    # Every [tool.alttext] key as `alttext_<key>`; unset (None) keeps the table's value.
+    for key in host_keys():
+        app.add_config_value(option_name(key, "alttext_"), None, "env")
+    app.connect("config-inited", read_project_config)
     app.connect("doctree-read", collect_missing_alt)
     app.connect("env-purge-doc", purge_doc)
     app.connect("env-merge-info", merge_info)
     app.connect("env-updated", caption_missing)
     app.connect("doctree-resolved", fill_alt)
-    return {"version": __version__, "env_version": 1, "parallel_read_safe": True, "parallel_write_safe": True}
+    return {"version": __version__, "env_version": 2, "parallel_read_safe": True, "parallel_write_safe": True}
+
+
+def read_project_config(app: Sphinx, config: Any) -> None:
+    """The mode, checked, and [tool.alttext] with the `alttext_*` options of conf.py on top."""
+    from sphinx.errors import ConfigError as SphinxConfigError
+
+    from alttext.config import ConfigError
+    from alttext.project import from_text, host_keys, option_name, project_config
+
+    if config.alttext_mode not in MODES:
+        raise SphinxConfigError(f"alttext_mode = {config.alttext_mode!r} is not a mode; use one of: {', '.join(MODES)}")
+    options = {key: from_text(key, getattr(config, option_name(key, "alttext_"))) for key in host_keys()}
+    try:
+        # cache and a model folder start at conf.py's folder, exclude and include globs at the source folder.
+        project = project_config(str(app.confdir), options, host_root=str(app.confdir), glob_root=str(app.srcdir),
+                                 host="conf.py", prefix="alttext_")
+    except ConfigError as error:
+        raise SphinxConfigError(str(error)) from None
+    app.alttext_project = project  # type: ignore[attr-defined]
+
+
+def _project(app: Sphinx) -> Any:
+    """The project's alttext Config (alttext.config.Config)."""
+    return app.alttext_project  # type: ignore[attr-defined]
 
 
 # --- the pure part: which image nodes lack alt text ----------------------------------------
@@ -118,7 +144,9 @@ def _inside(node: nodes.Node, kind: type[nodes.Node]) -> bool:
     return False
 
 
-def find_missing_alt(doctree: nodes.document, docname: str, default_source: str) -> list[MissingAlt]:
+def find_missing_alt(
+    doctree: nodes.document, docname: str, default_source: str, image_types: Sequence[str] = ()
+) -> list[MissingAlt]:
     """One entry per image written without alt text; a substitution used twice counts once."""
     found: dict[tuple[str, int | None, str], MissingAlt] = {}
     for node in doctree.findall(nodes.image):
@@ -126,11 +154,29 @@ def find_missing_alt(doctree: nodes.document, docname: str, default_source: str)
         markdown = source.lower().endswith(MARKDOWN_SUFFIXES)
         if not needs_alt(node, markdown=markdown):
             continue
-        uri = str(node.get("candidates", {}).get("*", node["uri"]))
+        uri = chosen_uri(node, image_types)
         # As `alttext check` says: ALT101 for `![](x)`, ALT201 for a directive (a MyST fence too).
         rule = "ALT101" if markdown and "alt" in node else "ALT201"
-        found.setdefault((source, line, uri), MissingAlt(docname, source, line, uri, rule))
+        found.setdefault((source, line, uri), MissingAlt(docname, source, line, uri, rule, _kind(node)))
     return list(found.values())
+
+
+def chosen_uri(node: nodes.image, image_types: Sequence[str]) -> str:
+    """The file Sphinx shows for an image: for `picture.*`, the first candidate the builder supports."""
+    candidates = node.get("candidates", {})
+    if "*" in candidates:
+        return str(candidates["*"])
+    for mimetype in image_types:
+        if mimetype in candidates:
+            return str(candidates[mimetype])
+    return str(node["uri"])
+
+
+def _kind(node: nodes.image) -> str:
+    if isinstance(node.parent, nodes.figure):
+        return "figure"
+    # A `|name| image::` substitution's rawsource is the directive without its `.. |name| `.
+    return "substitution" if (node.rawsource or "").startswith("image::") else "image"
 
 
 def exact_markdown_lines(items: list[MissingAlt], text: str, srcdir: str) -> list[MissingAlt]:
@@ -139,8 +185,6 @@ def exact_markdown_lines(items: list[MissingAlt], text: str, srcdir: str) -> lis
     Each item takes the first unclaimed image without alt text at or after its line that
     shows the same file; items the scanner does not see (MyST directives) keep their line.
     """
-    from dataclasses import replace
-
     from alttext.scan import find_images
     from alttext.textpos import LineIndex
 
@@ -162,7 +206,12 @@ def exact_markdown_lines(items: list[MissingAlt], text: str, srcdir: str) -> lis
 
 
 def warning_text(missing: MissingAlt) -> str:
-    return f"{missing.rule} {RULES[missing.rule].summary} ({missing.uri})"
+    """The message `alttext check` gives the same image: a MyST fence is named as MyST."""
+    if missing.rule != "ALT201":
+        return f"{missing.rule} {RULES[missing.rule].summary} ({missing.uri})"
+    syntax = "MyST" if missing.source.lower().endswith(MARKDOWN_SUFFIXES) else "reStructuredText"
+    what = {"figure": "figure", "substitution": "image substitution"}.get(missing.kind, "image")
+    return f"ALT201 {syntax} {what} has no :alt: option ({missing.uri})"
 
 
 # --- Sphinx events ------------------------------------------------------------------------
@@ -175,23 +224,45 @@ def _store(env: BuildEnvironment) -> dict[str, list[MissingAlt]]:
 
 
 def _excluded(app: Sphinx, source: str) -> bool:
-    """`alttext_exclude` globs work as `exclude` in [tool.alttext], relative to the source folder."""
+    """`exclude` and `include` of [tool.alttext] (or `alttext_exclude`, relative to the source folder)."""
     from alttext.walk import matches_any
 
-    relative = os.path.relpath(source, app.srcdir).replace(os.sep, "/")
-    return matches_any(relative, app.config.alttext_exclude, root=".")
+    config = _project(app)
+    if config.include and not matches_any(source, config.include, root=config.root):
+        return True
+    return matches_any(source, config.exclude, root=config.root)
+
+
+def _image_types(app: Sphinx) -> tuple[str, ...]:
+    return tuple(getattr(app.builder, "supported_image_types", ()))
 
 
 def collect_missing_alt(app: Sphinx, doctree: nodes.document) -> None:
     env = app.env
     docname = env.docname
     default_source = str(env.doc2path(docname))
-    missing = [m for m in find_missing_alt(doctree, docname, default_source) if not _excluded(app, m.source)]
+    found = find_missing_alt(doctree, docname, default_source, _image_types(app))
+    missing = [m for m in found if not _excluded(app, m.source)]
     missing = _without_marked(_with_exact_lines(missing, str(app.srcdir)), app)
     _store(env)[docname] = missing
     if app.config.alttext_mode == "check":
+        rules = _project(app).rules
         for item in missing:
-            _warn(warning_text(item), item)
+            if item.rule in rules:
+                _warn(warning_text(item), item)
+        if not _excluded(app, default_source):
+            _warn_weak_alt(default_source, _project(app))
+
+
+def _warn_weak_alt(source: str, config: Any) -> None:
+    """The alt text rules of `alttext check` (ALT3xx) on the document's own source."""
+    from alttext.lint import check_file
+    from alttext.rules import MISSING_ALT_RULES
+
+    for finding in check_file(source, config).findings:
+        if finding.rule not in MISSING_ALT_RULES:
+            location = MissingAlt("", finding.path, finding.line, finding.src, finding.rule)
+            _warn(f"{finding.rule} {finding.message} ({finding.src})", location, "weak-alt")
 
 
 def _with_exact_lines(missing: list[MissingAlt], srcdir: str) -> list[MissingAlt]:
@@ -212,15 +283,10 @@ def _with_exact_lines(missing: list[MissingAlt], srcdir: str) -> list[MissingAlt
 
 def _without_marked(missing: list[MissingAlt], app: Sphinx) -> list[MissingAlt]:
     """Drop the images an inline mark or a `decorative` glob of [tool.alttext] silences."""
-    from alttext.config import Config, ConfigError, find_pyproject, load_config
     from alttext.lint import silenced_lines
     from alttext.scan import syntax_for_path
 
-    try:
-        pyproject = find_pyproject(str(app.srcdir))
-        config = load_config(pyproject) if pyproject else Config(root=str(app.srcdir))
-    except ConfigError:
-        config = Config(root=str(app.srcdir))  # reported by `alttext check`; marks still count
+    config = _project(app)
     kept = []
     marks_by_source: dict[str, dict[int, list[Any]]] = {}
     for item in missing:
@@ -231,7 +297,7 @@ def _without_marked(missing: list[MissingAlt], app: Sphinx) -> list[MissingAlt]:
             except DocumentError:
                 text = ""
             try:
-                marks_by_source[item.source] = silenced_lines(item.source, text, syntax, config) if text else {}
+                marks_by_source[item.source] = silenced_lines(item.source, text, syntax, config) if syntax and text else {}
             except ScanTooComplex:
                 marks_by_source[item.source] = {}
         marks = marks_by_source[item.source].get(item.line or 0, [])
@@ -263,27 +329,48 @@ def caption_missing(app: Sphinx, env: BuildEnvironment) -> list[str]:
     env.alttext_captions = {}  # type: ignore[attr-defined]
     if app.config.alttext_mode == "check":
         return []
-    from alttext.integration import caption_images
+    from alttext.integration import caption_images, in_host_terms
 
     everything = [item for items in _store(env).values() for item in items]
     if app.config.alttext_mode == "write":
         _write_sources(app, sorted({item.source for item in everything}))
     # After a write these are all cache hits: the model is not loaded twice.
     paths = sorted({os.path.join(app.srcdir, item.image_path) for item in everything if item.image_path})
-    captions, problems = caption_images(paths, **_caption_settings(app))
+    captions, problems = caption_images(paths, settings=_settings(app, []))
     env.alttext_captions = captions  # type: ignore[attr-defined]
+    by_image = {problem.split(": cannot caption image: ")[0]: problem for problem in problems}
     for problem in problems:
-        _warn_plain(problem, "caption")
+        if problem.split(": cannot caption image: ")[0] not in paths:
+            _warn_plain(in_host_terms(problem.removeprefix("alttext: "), MODEL_HINT), "caption")
+    for item in everything:  # each image that got no caption, at the place it is shown
+        failure = by_image.get(os.path.join(app.srcdir, item.image_path or ""))
+        if failure:
+            _warn(_relative(failure, str(app.srcdir)), item, "caption")
     return []
 
 
-def _caption_settings(app: Sphinx) -> dict[str, Any]:
-    cache = app.config.alttext_cache
-    return {
-        "model": app.config.alttext_model,
-        "device": app.config.alttext_device,
-        "cache": os.path.join(app.confdir, cache) if cache else None,
-    }
+MODEL_HINT = "set alttext_model = '/path/to/folder' in conf.py"
+
+
+def _settings(app: Sphinx, sources: list[str]) -> Any:
+    """The writers' settings, as `alttext fix` makes them for this project; `/` paths start at the source folder."""
+    from sphinx.errors import ConfigError as SphinxConfigError
+
+    from alttext.config import ConfigError
+    from alttext.fix.resolve import SPHINX_HTML_IMAGE_TYPES
+    from alttext.project import fix_settings
+
+    srcdir = os.path.abspath(app.srcdir)
+    try:
+        settings = fix_settings(_project(app), sources, root=os.path.dirname(srcdir), site_root=srcdir)
+    except ConfigError as error:
+        raise SphinxConfigError(str(error)) from None
+    return replace(settings, image_types=_image_types(app) or SPHINX_HTML_IMAGE_TYPES)
+
+
+def _relative(text: str, srcdir: str) -> str:
+    """Paths in messages relative to the source folder, as Sphinx shows its own."""
+    return text.replace(srcdir.rstrip(os.sep) + os.sep, "")
 
 
 def _warn_plain(message: str, subtype: str) -> None:
@@ -296,16 +383,19 @@ def _write_sources(app: Sphinx, sources: list[str]) -> None:
     """Alt text into the rST and Markdown sources, through the same proven edits as `alttext fix`."""
     from sphinx.util import logging
 
-    from alttext.integration import write_alt_text
+    from alttext.integration import in_host_terms, write_alt_text
 
     logger = logging.getLogger(__name__)
     srcdir = os.path.abspath(app.srcdir)
-    outcome = write_alt_text(sources, root=os.path.dirname(srcdir), site_root=srcdir, **_caption_settings(app))
+    outcome = write_alt_text(sources, root=os.path.dirname(srcdir), settings=_settings(app, sources))
     for message in outcome.messages:
-        if ": error: " in message or message.startswith("alttext: error"):
-            _warn_plain(message, "write")
+        text = in_host_terms(_relative(message.removeprefix("alttext: "), srcdir), MODEL_HINT)
+        if text.startswith("error: ") or ": error: " in text:
+            _warn_plain(text, "write")
+        elif ": warning: " in text or ": skipped: " in text:
+            _warn_plain(text, "review")
         else:
-            logger.info("alttext: %s", message)
+            logger.info("alttext: %s", text)
     for path in outcome.changed:
         logger.info("alttext: wrote alt text into %s", printable(os.path.relpath(path, srcdir)))
 
@@ -320,7 +410,6 @@ def fill_alt(app: Sphinx, doctree: nodes.document, docname: str) -> None:
         source = source_line(node, default_source)[0]
         if _excluded(app, source) or not needs_alt(node, markdown=source.lower().endswith(MARKDOWN_SUFFIXES)):
             continue
-        uri = str(node.get("candidates", {}).get("*", node["uri"]))
-        caption = captions.get(os.path.join(app.srcdir, uri))
+        caption = captions.get(os.path.join(app.srcdir, chosen_uri(node, _image_types(app))))
         if caption:
             node["alt"] = caption

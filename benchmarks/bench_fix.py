@@ -142,7 +142,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _full_size_model(folder: Path) -> Path:
-    """The default model's architecture (shared/reference-model) with random weights, saved like
+    """The default model's architecture (benchmarks/reference-model) with random weights, saved like
     a downloaded model; a word-level tokenizer of the same vocabulary size stands in for GPT-2's."""
     import torch
     from tokenizers import Tokenizer, models, pre_tokenizers
@@ -153,7 +153,7 @@ def _full_size_model(folder: Path) -> Path:
         ViTImageProcessor,
     )
 
-    reference = REPO.parent / "shared" / "reference-model"
+    reference = Path(__file__).resolve().parent / "reference-model"
     config = VisionEncoderDecoderConfig.from_pretrained(reference)
     torch.manual_seed(0)
     model = VisionEncoderDecoderModel(config).eval()

@@ -36,7 +36,9 @@ def run_steps(action: dict) -> list[dict]:
 def test_action_has_the_required_keys(action: dict) -> None:
     assert {"name", "description", "inputs", "outputs", "runs"} <= set(action)
     assert action["runs"]["using"] == "composite"
-    assert set(action["inputs"]) == {"paths", "mode", "model", "fail-on-findings", "cache-path", "python-version"}
+    assert set(action["inputs"]) == {
+        "paths", "mode", "model", "fail-on-findings", "fail-on-weak-alt", "cache-path", "python-version",
+    }
     for name, spec in action["inputs"].items():
         assert spec.get("description"), name
         assert "default" in spec, name
@@ -87,7 +89,9 @@ def test_outputs_come_from_the_run_step(action: dict) -> None:
         pytest.param("", (".",), id="empty-means-workspace"),
         pytest.param("docs\nREADME.md\n", ("docs", "README.md"), id="one-per-line"),
         pytest.param("docs README.md", ("docs", "README.md"), id="several-per-line"),
-        pytest.param("'my docs'/a.md\n# a comment\n", ("my docs/a.md",), id="quoted-and-comment"),
+        pytest.param("'my docs'/a.md\n", ("my docs/a.md",), id="quoted"),
+        pytest.param("docs/c#.md\n#1-notes.md docs/a.md#x\n", ("docs/c#.md", "#1-notes.md", "docs/a.md#x"),
+                     id="hash-is-part-of-the-name"),
     ],
 )
 def test_parse_paths(text: str, expected: tuple[str, ...]) -> None:
@@ -293,3 +297,43 @@ def test_a_bad_project_config_fails_with_its_message(action: dict, workspace: Pa
     assert status == 2
     assert stdout.startswith("::error title=alttext::") and "unknown key bogus" in stdout
     assert outputs == {}
+
+
+# --- one configuration, file names with `#`, and what fix mode reports --------------------------
+
+
+def test_the_workspace_table_is_read(action: dict, workspace: Path, tmp_path: Path) -> None:
+    (workspace / "pyproject.toml").write_text('[tool.alttext]\nignore = ["ALT001"]\n', encoding="utf-8")
+    status, stdout, _, outputs, _ = run_action_step(action, workspace, tmp_path, paths="docs")
+    assert status == 1
+    assert outputs["findings"] == "1"
+    assert "title=ALT101" in stdout and "ALT001" not in stdout
+
+
+def test_a_hash_in_paths_is_part_of_the_file_name(action: dict, workspace: Path, tmp_path: Path) -> None:
+    (workspace / "docs" / "c#.md").write_text("![](img/x.png)\n", encoding="utf-8")
+    status, stdout, _, outputs, _ = run_action_step(action, workspace, tmp_path, paths="docs/c#.md")
+    assert (status, outputs["findings"]) == (1, "1")
+    assert stdout.startswith("::error file=docs/c#.md,line=1,")
+
+
+@pytest.mark.parametrize(("weak_input", "expected_status"), [("", 0), ("true", 1)], ids=["weak-is-a-warning", "weak-fails"])
+def test_fix_notices_what_it_wrote_and_fails_only_on_what_is_left(
+    action: dict, captioned_workspace: tuple[Path, dict[str, str]], tiny_model_dir: Path, tmp_path: Path,
+    weak_input: str, expected_status: int,
+) -> None:
+    workspace, captions = captioned_workspace
+    (workspace / "pyproject.toml").write_text(f'[tool.alttext]\nmodel = "{tiny_model_dir}"\n', encoding="utf-8")
+    (workspace / "docs" / "weak.md").write_text("![image](img/logo.png)\n", encoding="utf-8")
+    status, stdout, text, outputs, sarif = run_action_step(
+        action, workspace, tmp_path, paths="docs", mode="fix", **{"fail-on-weak-alt": weak_input}
+    )
+    assert status == expected_status, stdout
+    lines = stdout.splitlines()
+    assert [line.split(" ", 1)[0] for line in lines] == ["::notice", "::notice", "::warning"]
+    assert lines[0].startswith("::notice file=docs/guide.md,line=5,col=1,title=ALT101 alt text written::")
+    assert f"alt text written: {captions['chart.png']!r} (img/chart.png)" in lines[0]
+    assert "title=ALT302" in lines[2]
+    assert [result["ruleId"] for result in sarif["runs"][0]["results"]] == ["ALT302"]
+    assert outputs["changed-files"] == "2"
+    assert "0 left to fix by hand" in text

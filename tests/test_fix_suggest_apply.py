@@ -84,7 +84,7 @@ def test_apply_writes_exactly_the_reviewed_entries(tree: Path) -> None:
     ("document", "line", "message", "code"),
     [
         pytest.param("guide.md", 8, "Markdown has no decorative form", 0, id="markdown-kept"),
-        pytest.param("page.html", 20, "a input element cannot be decorative", 2, id="input-refused"),
+        pytest.param("page.html", 20, "an <input> element cannot be decorative", 2, id="input-refused"),
     ],
 )
 def test_decorative_where_alt_cannot_say_so(tree: Path, capsys: pytest.CaptureFixture[str],

@@ -173,6 +173,24 @@ def _hub_offline() -> bool:
     return from_env or bool(constants.HF_HUB_OFFLINE)
 
 
+# Integrations replace this with their own way to name a model folder (MkDocs `model:`, Sphinx `alttext_model`).
+MODEL_FOLDER_HINT = "pass --model /path/to/folder"
+
+
+def hub_command(action: str) -> str:
+    """The installed huggingface_hub's command for `download` or `login`: `hf` since 0.34
+    (1.0 removed `huggingface-cli`)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        major, minor = (int(part) for part in version("huggingface_hub").split(".")[:2])
+    except (PackageNotFoundError, ValueError):
+        major, minor = 1, 0
+    if (major, minor) >= (0, 34):
+        return "hf auth login" if action == "login" else f"hf {action}"
+    return f"huggingface-cli {action}"
+
+
 def _hub_files_status(repo_id: str, revision: str | None) -> bool:
     """True when the model is in the local cache; else probe the Hub once and explain failure."""
     import importlib.util
@@ -182,8 +200,8 @@ def _hub_files_status(repo_id: str, revision: str | None) -> bool:
     if _cached_commit(repo_id, revision):
         return True
     advice = (
-        f"download it on a connected machine (huggingface-cli download {repo_id}) and copy the Hugging Face "
-        "cache, or pass --model /path/to/folder"
+        f"download it on a connected machine ({hub_command('download')} {repo_id}) and copy the Hugging Face "
+        f"cache, or save it to a folder and {MODEL_FOLDER_HINT}"
     )
     if _hub_offline():
         raise ModelUnavailable(
@@ -205,7 +223,7 @@ def _probe_hub(repo_id: str, revision: str | None, advice: str) -> None:
     try:
         HfApi().model_info(repo_id, revision=revision, timeout=10)
     except GatedRepoError as error:
-        raise ModelUnavailable(f"model {repo_id!r} is gated on the Hub; log in with huggingface-cli login") from error
+        raise ModelUnavailable(f"model {repo_id!r} is gated on the Hub; log in with {hub_command('login')}") from error
     except RevisionNotFoundError as error:
         raise ModelUnavailable(f"model {repo_id!r} has no revision {revision!r} on the Hub") from error
     except RepositoryNotFoundError as error:
@@ -378,7 +396,7 @@ def quantize_int8(model: Any) -> Any:
                 if isinstance(child, Conv1D):
                     child = _conv1d_as_linear(child)
                 if type(child) is torch.nn.Linear:
-                    child.qconfig = default_dynamic_qconfig
+                    child.qconfig = default_dynamic_qconfig  # type: ignore[assignment]  # torch types it as a Module attribute
                     setattr(parent, name, DynamicInt8Linear.from_float(child))
     release_freed_memory()
     return model

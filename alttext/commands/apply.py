@@ -40,6 +40,7 @@ def run(args: argparse.Namespace) -> int:
     from alttext.fix.apply import plan_entries
     from alttext.fix.proposals import ProposalsError, load
     from alttext.fix.resolve import Resolver
+    from alttext.mkdocs_urls import read_mkdocs_site
 
     try:
         entries = load(args.proposals)
@@ -50,7 +51,8 @@ def run(args: argparse.Namespace) -> int:
         print(printable(f"alttext: error: {error}"), file=sys.stderr)
         return 2
     log = pipeline.Log()
-    resolver = Resolver(project_root=args.root, site_root=site_root, fetch_remote=args.fetch_remote)
+    resolver = Resolver(project_root=args.root, site_root=site_root, fetch_remote=args.fetch_remote,
+                        mkdocs=read_mkdocs_site(config_root))
     proposals = plan_entries(entries, resolver, log)
     if args.diff:
         pipeline.write_diff(proposals, sys.stdout.buffer)

@@ -101,7 +101,7 @@ def _caption_on_spark(args: argparse.Namespace, options: dict[str, Any]) -> list
 
 
 def _print(results: list[Any], arguments: list[str], *, as_json: bool) -> None:
-    for argument, result in zip(arguments, results):
+    for result in results:
         if result.error:
             label = "not captioned" if "is an SVG" in result.error else "error"
             print(printable(f"alttext: {label}: {result.error}"), file=sys.stderr)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
 import sys
 from typing import Any
 
@@ -73,7 +72,8 @@ def run(args: argparse.Namespace) -> int:
 
 def collect_and_caption(args: argparse.Namespace) -> tuple[Any, Any] | None:
     """Scan the documents and caption their images without alt text, as `fix` and `suggest`
-    both start: (collected targets, log), or None after printing a configuration error."""
+    both start: (collected targets, log), or None after printing a configuration error or
+    that no captioner can be loaded."""
     from alttext.config import ConfigError
     from alttext.fix import run as pipeline
 
@@ -85,6 +85,8 @@ def collect_and_caption(args: argparse.Namespace) -> tuple[Any, Any] | None:
     log = pipeline.Log()
     collected = pipeline.collect(settings, log)
     pipeline.caption(collected, settings, log)
+    if log.halted:
+        return None  # the captioner is missing: nothing is written, no proposals file either
     return collected, log
 
 
@@ -112,17 +114,19 @@ def _summary(log: Any, images: int, files: int, *, would: bool) -> None:
     log.note(line)
 
 
-def settings_from_args(args: argparse.Namespace) -> Any:
-    """Settings from [tool.alttext] with the command-line flags on top."""
+def settings_from_args(args: argparse.Namespace, config: Any = None) -> Any:
+    """Settings from [tool.alttext] (or `config`, already read) with the command-line flags on top."""
     from alttext.config import Config, ConfigError, find_pyproject, load_config
     from alttext.fix.plan import Marking
     from alttext.fix.run import DEFAULT_MAX_TOKENS, Settings
+    from alttext.mkdocs_urls import read_mkdocs_site
 
     if args.config and not os.path.isfile(args.config):
         raise ConfigError(f"--config {args.config}: no such file")
     paths = tuple(args.paths or ["."])
-    source = args.config or find_pyproject(paths[0])
-    config = load_config(source) if source else Config(root=os.getcwd())
+    source = config.source if config is not None else args.config or find_pyproject(paths[0])
+    if config is None:
+        config = load_config(source) if source else Config(root=os.getcwd())
     extra = config.extra
     root = args.root or "."
     if not os.path.isdir(root):
@@ -132,7 +136,7 @@ def settings_from_args(args: argparse.Namespace) -> Any:
     fetch_remote = args.fetch_remote if args.fetch_remote is not None else bool(extra.get("fetch-remote", False))
     return Settings(
         paths=paths, root=root, site_root=site_root, fetch_remote=fetch_remote, include=config.include,
-        exclude=config.exclude, config_root=config.root,
+        exclude=config.exclude, config_root=config.root, mkdocs=read_mkdocs_site(config.root),
         captioner_options=options, max_tokens=int(options.get("max_length", DEFAULT_MAX_TOKENS)),
         marking=Marking(config.decorative, config.root, write_empty_alt=args.write_decorative),
     )
@@ -140,9 +144,7 @@ def settings_from_args(args: argparse.Namespace) -> Any:
 
 def mkdocs_docs_dir(folder: str) -> str | None:
     """The `docs_dir` of an mkdocs.yml in `folder` (MkDocs' default: docs), if there is one."""
-    config = os.path.join(folder, "mkdocs.yml")
-    if not os.path.isfile(config):
-        return None
-    with open(config, encoding="utf-8", errors="replace") as file:
-        found = re.search(r"^docs_dir:\s*['\"]?([^'\"#\n]+?)['\"]?\s*(?:#.*)?$", file.read(), re.MULTILINE)
-    return os.path.normpath(os.path.join(folder, found.group(1) if found else "docs"))
+    from alttext.mkdocs_urls import read_mkdocs_site
+
+    site = read_mkdocs_site(folder)
+    return site.docs_dir if site else None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Sequence
 
@@ -12,8 +13,8 @@ from alttext.fix.proposals import WRITE_STATUSES, Entry, decorative_problem, sha
 from alttext.fix.resolve import Resolver
 from alttext.fix.run import Log
 from alttext.fix.slots import normalize_alt
-from alttext.scan import syntax_for_path
-from alttext.scan.base import ScanTooComplex
+from alttext.scan import find_images, syntax_for_path
+from alttext.scan.base import ImageRef, ScanTooComplex
 
 
 def plan_entries(entries: Sequence[Entry], resolver: Resolver, log: Log) -> list[Rewrite]:
@@ -41,16 +42,19 @@ def _plan_one(path: str, entries: list[Entry], resolver: Resolver, log: Log) -> 
         if syntax is None:
             raise DocumentError(f"{path}: not an HTML, Markdown or reStructuredText file")
     except DocumentError as error:
-        log.error(f"{error}; its {len(entries)} entries were not applied")
+        log.error(f"{error}; its {_entries(len(entries))} {_were(len(entries))} not applied")
         return None
     if sha256(document.raw) != entries[0].document_sha256 or len({e.document_sha256 for e in entries}) > 1:
-        log.error(f"{path}: error: changed since the proposals were made; its {len(entries)} entries were not "
+        if already_applied(entries, find_images(document.text, syntax)):
+            log.note(f"{path}: already has the alt text of its {_entries(len(entries))}: nothing to do")
+            return None
+        log.error(f"{path}: error: changed since the proposals were made; its {_entries(len(entries))} {_were(len(entries))} not "
                   "applied (run alttext suggest again)")
         return None
     try:
         plan = plan_document(document, syntax, resolver)
     except ScanTooComplex as error:
-        log.error(f"{path}: error: {error}; its {len(entries)} entries were not applied")
+        log.error(f"{path}: error: {error}; its {_entries(len(entries))} {_were(len(entries))} not applied")
         return None
     targets = {(t.line, t.column, t.ref.src): t for t in plan.targets}
     alts = {}
@@ -66,6 +70,33 @@ def _plan_one(path: str, entries: list[Entry], resolver: Resolver, log: Log) -> 
                   + "; ".join(proposal.problems))
         return None
     return proposal
+
+
+def _entries(count: int) -> str:
+    return "1 entry" if count == 1 else f"{count} entries"
+
+
+def _were(count: int) -> str:
+    return "was" if count == 1 else "were"
+
+
+def already_applied(entries: Sequence[Entry], images: Sequence[ImageRef]) -> bool:
+    """Whether every entry's alt text is already on an image of its source (each image counted once),
+    as after an earlier `apply` of the same file; a Markdown image marked decorative stays as it was."""
+    unused = list(images)
+    for entry in entries:
+        wanted = "" if entry.status == "decorative" else normalize_alt(entry.alt)
+        match = next((image for image in unused if image.src == entry.src and _written_alt(image) == wanted), None)
+        if match is None:
+            return False
+        unused.remove(match)
+    return True
+
+
+def _written_alt(image: ImageRef) -> str:
+    """An image's alt text as read: Markdown and rST keep their backslash escapes in the source."""
+    alt = image.alt or ""
+    return alt if image.kind in ("img", "input", "area") else re.sub(r"\\(.)", r"\1", alt)
 
 
 def _alt_for(entry: Entry, target: Target | None, log: Log) -> str | None:

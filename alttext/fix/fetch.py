@@ -15,6 +15,7 @@ import socket
 import threading
 import time
 import urllib.request
+from collections.abc import Callable
 from typing import Any
 
 
@@ -74,7 +75,7 @@ def _shut(sock: socket.socket) -> None:
         pass
 
 
-def _watched(connection: type[http.client.HTTPConnection]) -> type[http.client.HTTPConnection]:
+def _watched(connection: type[http.client.HTTPConnection]) -> Callable[..., http.client.HTTPConnection]:
     """`connection` that hands its socket to a deadline as soon as it is connected."""
 
     class Watched(connection):  # type: ignore[valid-type, misc]

@@ -113,7 +113,8 @@ def plan_document(document: Document, syntax: str, resolver: Resolver, marking: 
             targets.append(Target(document.path, index, ref, line, column, ResolvedImage(ref.src), alt=""))
             continue
         # An image whose alt text cannot be written is neither read nor fetched.
-        image = (resolver.resolve(ref.src, document.path, file_path=_is_directive(ref)) if ref.slot is not None
+        image = (resolver.resolve(ref.src, document.path, file_path=_is_directive(ref),
+                                  raw_html=is_raw_html(ref, syntax)) if ref.slot is not None
                  else ResolvedImage(ref.src, problem=NO_SLOT_PROBLEM))
         target = Target(document.path, index, ref, line, column, image, problem=image.problem, is_error=image.is_error)
         if image.text is not None:
@@ -125,6 +126,11 @@ def plan_document(document: Document, syntax: str, resolver: Resolver, marking: 
 def _is_directive(ref: ImageRef) -> bool:
     """An rST (or MyST) image directive: docutils reads its argument as a file path, not a URL."""
     return ref.kind.startswith(("rst-", "myst-"))
+
+
+def is_raw_html(ref: ImageRef, syntax: str) -> bool:
+    """An HTML tag written inside a Markdown document (not a Markdown image or a MyST fence)."""
+    return syntax == "markdown" and not ref.kind.startswith(("markdown-", "myst-"))
 
 
 def rewrite(plan: DocumentPlan, alts: Mapping[int, str] | None = None) -> Rewrite:

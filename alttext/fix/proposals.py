@@ -143,5 +143,6 @@ def decorative_problem(target: Target) -> str | None:
     if kind.startswith("markdown"):
         return "kept as it is: Markdown has no decorative form; ![](...) already renders as alt=\"\""
     if kind not in DECORATIVE_KINDS:
-        return f"a {kind} element cannot be decorative through its alt text; hide it (aria-hidden) by hand"
+        article = "an" if kind[:1].lower() in "aeiou" else "a"
+        return f"{article} <{kind}> element cannot be decorative through its alt text; hide it (aria-hidden) by hand"
     return None

@@ -17,10 +17,13 @@ import urllib.parse
 from dataclasses import dataclass
 
 from alttext.confine import outside_message, real_inside
+from alttext.mkdocs_urls import MkDocsSite
 
 MAX_IMAGE_BYTES = 20 * 1024 * 1024
 FETCH_TIMEOUT_S = 10.0
 _SVG_SUFFIXES = (".svg", ".svgz")
+# Sphinx's HTML builder, in its order of preference, for `picture.*` sources.
+SPHINX_HTML_IMAGE_TYPES = ("image/svg+xml", "image/png", "image/gif", "image/jpeg")
 _SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*):")
 
 
@@ -62,13 +65,16 @@ class Resolver:
     fetch_remote: bool = False
     max_bytes: int = MAX_IMAGE_BYTES
     timeout: float = FETCH_TIMEOUT_S
+    mkdocs: MkDocsSite | None = None
+    image_types: tuple[str, ...] = ()  # Sphinx: `picture.*` is the first of these that exists
 
-    def resolve(self, src: str, document_path: str, *, file_path: bool = False) -> ResolvedImage:
+    def resolve(self, src: str, document_path: str, *, file_path: bool = False, raw_html: bool = False) -> ResolvedImage:
         """What `src` of the document at `document_path` shows.
 
         `file_path`: `src` is a file path as written, not a URL (reStructuredText
         image directives, as docutils and Sphinx read them): `#`, `?` and `%`
         are part of the file name, and only a `scheme:` URL is remote.
+        `raw_html`: written as HTML inside Markdown.
         """
         src = src.strip()
         if not src:
@@ -85,16 +91,21 @@ class Resolver:
         if file_path:
             return self._local(src, src, document_path, [src])
         relative = urllib.parse.urlsplit(src).path
-        return self._local(src, relative, document_path, [urllib.parse.unquote(relative), relative])
+        return self._local(src, relative, document_path, [urllib.parse.unquote(relative), relative], raw_html)
 
-    def _local(self, src: str, relative: str, document_path: str, spellings: list[str]) -> ResolvedImage:
+    def _local(self, src: str, relative: str, document_path: str, spellings: list[str],
+               raw_html: bool = False) -> ResolvedImage:
         if relative.startswith("/"):
             if self.site_root is None:
                 return _error(src, "absolute image path needs a site root (site-root in [tool.alttext])")
             base = self.site_root
         else:
-            base = os.path.dirname(os.path.abspath(document_path))
+            # MkDocs leaves raw HTML as written: the browser resolves it from the page's URL.
+            page_folder = self.mkdocs.page_folder(document_path) if raw_html and self.mkdocs else None
+            base = page_folder or os.path.dirname(os.path.abspath(document_path))
         path = _existing(base, spellings)
+        if relative.endswith(".*") and self.image_types and not os.path.exists(path):
+            path = _wildcard_choice(path, self.image_types) or path
         if not real_inside(path, self.project_root):
             reason = outside_message(path, self.project_root, "image").replace("not read or written", "not read")
             return ResolvedImage(src, problem=reason, is_error=True, outside_root=True)
@@ -185,6 +196,19 @@ def _existing(base: str, spellings: list[str]) -> str:
     """The first spelling of the path that exists (percent-decoded first), else the first."""
     paths = [os.path.normpath(os.path.join(base, spelling.lstrip("/"))) for spelling in spellings]
     return next((path for path in paths if os.path.exists(path)), paths[0])
+
+
+def _wildcard_choice(pattern: str, image_types: tuple[str, ...]) -> str | None:
+    """The file Sphinx shows for `picture.*`: the first of the builder's image types that exists."""
+    import glob
+    import mimetypes
+
+    by_type: dict[str, str] = {}
+    for candidate in sorted(glob.glob(glob.escape(pattern[:-2]) + ".*")):
+        mimetype = mimetypes.guess_type(candidate)[0]
+        if mimetype:
+            by_type.setdefault(mimetype, candidate)
+    return next((by_type[mimetype] for mimetype in image_types if mimetype in by_type), None)
 
 
 def _looks_like_svg(data: bytes) -> bool:

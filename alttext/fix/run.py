@@ -27,6 +27,7 @@ from alttext.fix.plan import (
 )
 from alttext.fix.resolve import Resolver
 from alttext.fix.warn import add_warnings
+from alttext.mkdocs_urls import MkDocsSite
 from alttext.printable import printable
 from alttext.scan import syntax_for_path
 from alttext.scan.base import ScanTooComplex
@@ -48,9 +49,12 @@ class Settings:
     captioner_options: dict[str, Any] = field(default_factory=dict)
     max_tokens: int | None = DEFAULT_MAX_TOKENS
     marking: Marking = field(default_factory=Marking)  # decorative globs, and whether those get an empty alt
+    mkdocs: MkDocsSite | None = None  # raw HTML in its pages resolves from the built page's URL
+    image_types: tuple[str, ...] = ()  # Sphinx builder's, for `picture.*` images
 
     def resolver(self) -> Resolver:
-        return Resolver(project_root=self.root, site_root=self.site_root, fetch_remote=self.fetch_remote)
+        return Resolver(project_root=self.root, site_root=self.site_root, fetch_remote=self.fetch_remote,
+                        mkdocs=self.mkdocs, image_types=self.image_types)
 
 
 @dataclass
@@ -60,6 +64,7 @@ class Log:
     stream: IO[str] = field(default_factory=lambda: sys.stderr)
     errors: int = 0
     skipped: int = 0
+    halted: bool = False  # no captioner: the run stops after saying why
 
     def error(self, message: str) -> None:
         self.errors += 1
@@ -129,9 +134,12 @@ def caption(collected: Collected, settings: Settings, log: Log,
             captioner = (make_captioner or default_captioner)(settings)
             caption_targets(targets, captioner, max_tokens=settings.max_tokens)
         except CaptionerUnavailable as error:
+            # One line says it all: no line per image, and the command stops here.
             log.error(f"alttext: error: {error}")
+            log.halted = True
             for target in pending(targets):
                 target.problem, target.is_error = "not captioned: the caption model is not available", True
+            return
     add_warnings(targets)
     report_targets(targets, log)
 

@@ -195,6 +195,7 @@ class _Scan:
             return closing
         if closing and self._foreign and name in CLOSE_IN_SCOPE:
             # the end tag of an HTML element open around the <svg> or <math> closes that too
+            assert self.modes is not None  # contexts are only switched with modes
             if name not in self._ancestors(match.start("tag") - 1):
                 return name not in self.modes.end_names
             while self._foreign:

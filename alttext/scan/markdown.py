@@ -22,6 +22,7 @@ from alttext.scan.base import AltSlot, ImageRef, ScanTooComplex
 from alttext.scan.markdown_blocks import open_extension_blocks
 from alttext.scan.markdown_chunks import HTML_HINT as _HTML_HINT
 from alttext.scan.markdown_chunks import keep_image_chunks
+from alttext.scan.markdown_in_html import MarkdownRegion, markdown_inside, markdown_regions
 from alttext.scan.markdown_myst import (
     MYST_HINT,
     OPAQUE_DIRECTIVES,
@@ -102,7 +103,7 @@ def _find_images(text: str) -> list[ImageRef]:
         if token.type == "inline" and _may_hold_inline_image(token.content):
             in_cell = index > 0 and tokens[index - 1].type in _CELL_OPENERS
             refs += scan.inline(token, in_cell)
-        elif token.type == "html_block" and _HTML_HINT.search(token.content):
+        elif token.type == "html_block" and ("![" in token.content or _HTML_HINT.search(token.content)):
             refs += scan.html_block(token)
         elif token.type == "fence" and "{" in token.info:
             refs += scan.myst_fence(token)
@@ -289,7 +290,27 @@ class _Scan:
         content_map = block_map(
             token.content, token.map[0] if token.map else 0, self.lines
         )
-        return [_shift(ref, content_map.source) for ref in _html_images(token.content)]
+        refs = [_shift(ref, content_map.source) for ref in _html_images(token.content)]
+        regions = markdown_regions(token.content) if "![" in token.content else []
+        if regions:
+            refs += self._markdown_in_html(token.content, regions, content_map)
+        return refs
+
+    def _markdown_in_html(
+        self, content: str, regions: list[MarkdownRegion], content_map: OffsetMap
+    ) -> list[ImageRef]:
+        """Images of an HTML element's Markdown content (md_in_html); a figcaption is their caption."""
+        masked = markdown_inside(content, regions)
+        children: list[Token] = []
+        self._md.inline.parse(masked, self._md, self._env, children)
+        refs = []
+        for child in children:
+            if child.type != "image":
+                continue
+            ref = self._image(masked, child, content_map)
+            region = next(r for r in regions if r.start <= child.meta["pos"] < r.end)
+            refs.append(replace(ref, caption=ref.caption or region.caption))
+        return refs
 
     def _image(self, content: str, token: Token, content_map: OffsetMap) -> ImageRef:
         pos, end = token.meta["pos"], token.meta["end"]

@@ -82,7 +82,7 @@ def _ship(session: Any, model: str) -> str | None:
     if not os.path.isdir(folder):
         return None  # a hub id: each executor loads it from its own Hugging Face cache
     context = session.sparkContext
-    shipped = getattr(context, "_alttext_shipped", set())
+    shipped: set[str] = getattr(context, "_alttext_shipped", set())
     if folder not in shipped:
         try:
             context.addFile(folder, recursive=True)

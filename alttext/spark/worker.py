@@ -151,7 +151,7 @@ def _rows(chunk: pd.DataFrame, results: dict[Any, CaptionResult], captioner: Cap
           job: Job) -> pd.DataFrame:
     import pandas as pd
 
-    rows = []
+    rows: list[dict[str, Any]] = []
     for index, row in chunk.iterrows():
         result = results.get(index)
         cells = _result_cells(result, captioner, job) if result is not None else _failed_cells(row["error"])
@@ -186,6 +186,7 @@ def _cache_key(captioner: Captioner, digest: str) -> Any:
     from alttext.caption.captioner import model_identity
 
     identity = captioner._identity or model_identity(captioner.model_name, captioner.revision)
+    assert identity is not None, "the captioner has run, so its model is known"
     return captioner._key(digest, identity)
 
 
