@@ -32,6 +32,8 @@ PASS_THROUGH_KEYS = frozenset(
         "fetch-remote",
         "decorative-markdown",
         "caption-max-length",
+        "ocr",
+        "max-alt-length",  # check's limit, and the length of the alt text the captioner composes
     }
 )
 _LIST_KEYS = ("include", "exclude", "select", "ignore")

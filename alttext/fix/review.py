@@ -78,6 +78,9 @@ def _card(number: int, target: Target, base: str) -> str:
         body.append(f'<div class="{kind}">{html.escape(target.problem or "no proposal")}</div>')
     if target.ref.caption:
         body.append(f'<div class="caption">Figure caption: {html.escape(target.ref.caption)}</div>')
+    if target.text:
+        body.append(f'<details class="text" data-text><summary>Text in the image (for a long description)</summary>'
+                    f'<pre>{html.escape(target.text)}</pre></details>')
     if target.warnings:
         items = "".join(f"<li>{html.escape(warning)}</li>" for warning in target.warnings)
         body.append(f'<ul class="warnings">{items}</ul>')
