@@ -148,6 +148,6 @@ def _cut(text: str, limit: int) -> str:
     if len(text) <= limit:
         return text
     head = text[:max(limit - 1, 0)]
-    if " " in head.strip():
+    if not (head[-1:].isspace() or text[len(head)].isspace()) and " " in head.strip():  # inside a word: drop it
         head = head[:head.rstrip().rfind(" ")]
     return head.rstrip(" ,;:") + "…"

@@ -158,7 +158,7 @@ class TextReader:
             xs, ys = [point[0] for point in quad], [point[1] for point in quad]
             box = (max(0, int(min(xs))), max(0, int(min(ys))), min(width, int(max(xs)) + 1),
                    min(height, int(max(ys)) + 1))
-            if box[2] - box[0] >= 4 and box[3] - box[1] >= 4:
+            if _plausible(box, width, height):
                 boxes.append(box)
         return boxes
 
@@ -170,6 +170,13 @@ class TextReader:
         if not texts or not texts[0].strip():
             return None
         return TextLine(" ".join(texts[0].split()), float(scores[0]), box)
+
+
+def _plausible(box: tuple[int, int, int, int], width: int, height: int) -> bool:
+    """Not a speck, and not the whole picture (the detector's answer to some textures)."""
+    box_width, box_height = box[2] - box[0], box[3] - box[1]
+    whole = box_width >= 0.9 * width and box_height >= 0.8 * height
+    return box_width >= 4 and box_height >= 4 and not whole
 
 
 def budgeted(boxes: Sequence[tuple[int, int, int, int]], budget: int | None) -> list[tuple[int, int, int, int]]:
