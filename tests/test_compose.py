@@ -23,8 +23,8 @@ def reading(*lines: TextLine, width: int = 900, height: int = 600, flat: float =
     pytest.param("a logo", "logo", ["Acme Cloud"], 125, "Logo: Acme Cloud", id="logo-words-unquoted"),
     pytest.param(None, "diagram", ["Browser", "API gateway", "Database"], 125,
                  'Diagram: "Browser", "API gateway" and "Database"', id="diagram"),
-    pytest.param("a man riding a horse", "photo", [], 125, "A man riding a horse", id="photo-description-only"),
-    pytest.param("a street sign", None, ["Main St"], 125, 'A street sign with the text "Main St"', id="sign"),
+    pytest.param("a man riding a horse", "photo", [], 125, "a man riding a horse", id="photo-description-only"),
+    pytest.param("A street sign", None, ["Main St"], 125, 'A street sign with the text "Main St"', id="sign"),
     pytest.param(None, None, ["Hello"], 125, 'Text: "Hello"', id="text-only"),
     pytest.param(None, "screenshot", [], 125, "Screenshot", id="kind-without-text"),
     pytest.param(None, "screenshot", ["Title", "A" * 60, "B" * 60], 90, 'Screenshot: "Title" with "' + "A" * 60 + '"',
@@ -86,10 +86,17 @@ def test_reading_order_rows_then_left_to_right() -> None:
 @pytest.mark.parametrize(("description", "layout", "expected"), [
     pytest.param("a screenshot of a web page", reading(line("Settings", 10, 30), line("Save", 60)), "screenshot",
                  id="screenshot-words"),
-    pytest.param("a man holding a phone", reading(line("Acme", 20, 120), width=400, height=200), "logo",
-                 id="logo-layout"),
-    pytest.param(None, reading(line("Browser", 50, left=20), line("API gateway", 300, left=380),
-                               line("Database", 520, left=720)), "diagram", id="diagram-layout"),
+    pytest.param("a man holding a phone", reading(TextLine("Acme", 0.99, (40, 30, 360, 150)), width=400, height=200),
+                 "logo", id="logo-layout"),
+    pytest.param("a man holding a phone", reading(TextLine("Flask", 0.99, (20, 10, 400, 130)),
+                                                  line("web development, one drop at a time", 140, 30, left=150),
+                                                  width=420, height=180), "logo", id="logo-with-tagline"),
+    pytest.param(None, reading(line("PurePath", 40, left=300), line("PurePosixPath", 200, left=60),
+                               line("PureWindowsPath", 200, left=520), line("Path", 360, left=320),
+                               line("PosixPath", 520, left=78), line("WindowsPath", 520, left=536)),
+                 "diagram", id="diagram-layout"),
+    pytest.param(None, reading(line("Log in", 20, 30), line("Username:", 120, left=40), line("Password:", 200, left=40),
+                               line("Log in", 280, left=200)), "screenshot", id="form-is-no-diagram"),
     pytest.param(None, reading(*(line(str(10 * i), 40 * i) for i in range(5)), line("Downloads", 240)), "chart",
                  id="numbers-chart"),
     pytest.param("a bird on a branch", reading(line("ABC", 10), flat=0.1), "photo", id="photo"),
@@ -102,13 +109,13 @@ def test_image_kind(description: str | None, layout: TextReading, expected: str)
 
 def test_photo_gets_no_quotes() -> None:
     noisy = reading(line("Il1", 10), line("WMW", 60), flat=0.15)
-    result = describe("a dog running on a beach", noisy, 125)
+    result = describe("A dog running on a beach", noisy, 125)
     assert (result.kind, result.salient, result.caption) == ("photo", (), "A dog running on a beach")
 
 
 def test_photo_of_a_sign_keeps_its_text() -> None:
     sign = reading(line("STOP", 100, 80, left=300), flat=0.2)
-    assert describe("a red stop sign on a street", sign, 125).caption == 'A red stop sign on a street with the text "STOP"'
+    assert describe("A red stop sign on a street", sign, 125).caption == 'A red stop sign on a street with the text "STOP"'
 
 
 def test_reading_round_trips_through_json() -> None:

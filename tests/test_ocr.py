@@ -85,7 +85,7 @@ def test_reads_rendered_text(reader: TextReader, text: str, size: int, ink: str,
 @pytest.mark.parametrize("seed", [1, 2])
 def test_photo_without_text_gets_no_text(reader: TextReader, kind: str, seed: int) -> None:
     reading = reader.read(photo(kind, seed))
-    alt = describe("a view of a blue sky over a field", reading, 125)
+    alt = describe("A view of a blue sky over a field", reading, 125)
     assert alt.salient == () and '"' not in alt.caption
     assert alt.caption == "A view of a blue sky over a field"
 

@@ -18,14 +18,13 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from alttext.caption.ocr import TextLine, TextReading
+from alttext.caption.ocr import DRAWN, TextLine, TextReading, rows
 from alttext.caption.salient import MIN_SCORE, is_noise, select_salient
 
 __all__ = ["KINDS", "AltText", "compose_alt", "describe", "image_kind"]
 
 KINDS = ("screenshot", "logo", "diagram", "chart", "photo")
 LABELS = {"screenshot": "Screenshot", "logo": "Logo", "diagram": "Diagram", "chart": "Chart"}
-DRAWN = 0.6  # TextReading.flat from which an image is drawn (screenshot, logo, diagram), not a photo
 _SCREEN_WORDS = frozenset("screenshot screen computer website web page monitor laptop window display interface".split())
 _LOGO_WORDS = frozenset("logo emblem icon badge".split())
 _DIAGRAM_WORDS = frozenset("diagram flowchart flow architecture".split())
@@ -73,19 +72,33 @@ def image_kind(description: str | None, reading: TextReading) -> str | None:
 
 
 def _looks_like_logo(lines: Sequence[TextLine], reading: TextReading) -> bool:
-    """A word or two, large against the image."""
+    """A name large against the image, alone or over a much smaller tagline, spanning much
+    of its width."""
+    heights = sorted((line.height for line in lines), reverse=True)
     words = sum(len(line.text.split()) for line in lines)
-    tallest = max(line.height for line in lines)
-    return len(lines) <= 2 and words <= 4 and tallest >= 0.15 * reading.height
+    span = max(line.box[2] for line in lines) - min(line.box[0] for line in lines)
+    stands_out = words <= 4 or (len(heights) > 1 and heights[0] >= 2 * heights[1])
+    return (len(lines) <= 3 and stands_out and heights[0] >= 0.25 * reading.height
+            and span >= 0.3 * reading.width)
 
 
 def _looks_like_diagram(lines: Sequence[TextLine], reading: TextReading) -> bool:
-    """Short labels scattered over the picture, not set in columns of text."""
+    """Short labels scattered over the picture, a few side by side: not a form's column of
+    labels, nor a table's or a toolbar's long rows."""
     if len(lines) < 3 or _share(lines, lambda t: len(t.split()) <= 3) < 0.75:
         return False
     covered = sum(line.width * line.height for line in lines) / max(reading.width * reading.height, 1)
-    lefts = {round(line.box[0] / max(reading.width, 1) * 20) for line in lines}
-    return covered < 0.15 and len(lefts) >= 0.6 * len(lines)
+    grouped = rows(lines)
+    apart = [row for row in grouped if len(row) > 1 and _gaps(row) >= 0.08 * reading.width]
+    aligned = sum(1 for line in lines if any(other is not line and abs(other.box[0] - line.box[0]) <= 0.01 * reading.width
+                                             for other in lines))
+    return (covered < 0.15 and len(grouped) >= 2 and bool(apart) and max(len(row) for row in grouped) <= 4
+            and aligned <= len(lines) / 3)
+
+
+def _gaps(row: Sequence[TextLine]) -> int:
+    """The narrowest space between neighbours in a row."""
+    return min(right.box[0] - left.box[2] for left, right in zip(row, row[1:]))
 
 
 def _share(lines: Sequence[TextLine], test: Callable[[str], bool]) -> float:
@@ -117,8 +130,9 @@ def compose_alt(description: str | None, kind: str | None, salient: Sequence[str
 
 
 def _render(description: str | None, kind: str | None, items: Sequence[str]) -> str:
-    if kind == "logo":
-        return f"Logo: {' '.join(items)}"
+    if kind == "logo":  # a name and its tagline: set apart by commas, a name in words: by spaces
+        parts = [item.rstrip(",;:") for item in items]
+        return f"Logo: {(' ' if all(' ' not in part for part in parts) else ', ').join(parts)}"
     quoted = [f'"{item}"' for item in items]
     label = LABELS.get(kind or "")
     if label:
@@ -139,8 +153,7 @@ def _clean_item(text: str) -> str:
 
 
 def _sentence(description: str | None) -> str:
-    text = (description or "").strip()
-    return text[:1].upper() + text[1:]
+    return (description or "").strip()  # its case is the caption cleaner's business
 
 
 def _cut(text: str, limit: int) -> str:

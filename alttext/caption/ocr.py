@@ -23,9 +23,10 @@ if TYPE_CHECKING:
     from PIL import Image
 
 __all__ = ["OCR_MODES", "OcrSettings", "OcrUnavailable", "TextLine", "TextReader", "TextReading",
-           "ocr_available", "reading_from_json", "reading_order", "reading_to_json"]
+           "ocr_available", "reading_from_json", "reading_order", "reading_to_json", "rows"]
 
 OCR_MODES = ("auto", "on", "off", "all")
+DRAWN = 0.5  # flatness() from which an image is drawn (screenshot, diagram, logo), not a photo
 REC_HEIGHT = 48  # the recogniser's input height: a line costs in proportion to width * 48 / height
 
 
@@ -39,6 +40,7 @@ class TextLine:
     text: str
     score: float  # the recogniser's confidence, 0..1
     box: tuple[int, int, int, int]  # left, top, right, bottom in the image's pixels
+    size: float = 0.0  # height of the letters' ink (about the x-height); 0: not measured
 
     @property
     def height(self) -> int:
@@ -54,7 +56,7 @@ class TextReading:
     lines: tuple[TextLine, ...]  # in reading order
     width: int
     height: int
-    flat: float  # share of the image in its few most common colours: high for drawn images
+    flat: float  # flatness(): high for drawn images, low for photos
     complete: bool = True  # False: some detected lines were left unread (over the budget)
 
     @property
@@ -69,7 +71,7 @@ class OcrSettings:
     gate_side: int = 256  # longest side of the copy the no-text decision looks at
     detect_side: int = 800  # longest side the full detector works at
     budget: int = 3000  # recogniser input width (pixels at height 48) per image; `all` has none
-    flat_threshold: float = 0.6  # above: a drawn image, detected at full size even if the gate saw nothing
+    flat_threshold: float = DRAWN  # from here a drawn image: detected at full size even if the gate saw nothing
 
     def __post_init__(self) -> None:
         if self.mode not in OCR_MODES:
@@ -118,10 +120,12 @@ class TextReader:
     def _read(self, image: Image.Image) -> TextReading:
         import numpy as np
 
-        rgb = image.convert("RGB")
+        from alttext.caption.imageio import to_rgb
+
+        rgb = to_rgb(image, "image")  # transparency over white, as documentation pages show it
         width, height = rgb.size
-        flat = flatness(rgb)
         pixels = np.asarray(rgb)[:, :, ::-1]  # rapidocr works in OpenCV's BGR order
+        flat = flatness(pixels)
         drawn = flat >= self.settings.flat_threshold
         small = max(width, height) <= self.settings.gate_side
         boxes = [] if drawn and not small else self._detect(pixels, self.settings.gate_side)
@@ -169,7 +173,7 @@ class TextReader:
         texts, scores = getattr(found, "txts", None), getattr(found, "scores", None)
         if not texts or not texts[0].strip():
             return None
-        return TextLine(" ".join(texts[0].split()), float(scores[0]), box)
+        return TextLine(" ".join(texts[0].split()), float(scores[0]), box, ink_height(pixels[top:bottom, left:right]))
 
 
 def _plausible(box: tuple[int, int, int, int], width: int, height: int) -> bool:
@@ -177,6 +181,21 @@ def _plausible(box: tuple[int, int, int, int], width: int, height: int) -> bool:
     box_width, box_height = box[2] - box[0], box[3] - box[1]
     whole = box_width >= 0.9 * width and box_height >= 0.8 * height
     return box_width >= 4 and box_height >= 4 and not whole
+
+
+def ink_height(crop: np.ndarray) -> float:
+    """The height of the band of rows where most of a line's ink is: the x-height for
+    lower-case text, the cap height for capitals. Unlike the detector's box, which grows
+    and shrinks by several pixels from word to word, it tells a title from a label."""
+    import numpy as np
+
+    gray = crop.astype(np.int16).mean(axis=2)
+    border = np.concatenate([gray[0], gray[-1], gray[:, 0], gray[:, -1]])
+    ink = np.abs(gray - np.median(border)) > 48
+    rows = ink.sum(axis=1)
+    if not rows.any():
+        return 0.0
+    return float((rows >= 0.5 * rows.max()).sum())
 
 
 def budgeted(boxes: Sequence[tuple[int, int, int, int]], budget: int | None) -> list[tuple[int, int, int, int]]:
@@ -203,34 +222,41 @@ def _size_class(height: int) -> int:
 
 
 def reading_order(lines: Sequence[TextLine]) -> list[TextLine]:
-    """Top to bottom by rows (lines that overlap vertically by half share a row), left to right."""
-    rows: list[list[TextLine]] = []
+    """Top to bottom by rows, each row left to right."""
+    return [line for row in rows(lines) for line in row]
+
+
+def rows(lines: Sequence[TextLine]) -> list[list[TextLine]]:
+    """The lines grouped in rows (centres within half a line's height), top to bottom, each
+    left to right."""
+    found: list[list[TextLine]] = []
     for line in sorted(lines, key=lambda item: (item.box[1] + item.box[3]) / 2):
         centre = (line.box[1] + line.box[3]) / 2
-        row = rows[-1] if rows else None
+        row = found[-1] if found else None
         if row and abs(centre - _centre(row)) <= min(line.height, row[0].height) / 2:
             row.append(line)
         else:
-            rows.append([line])
-    return [line for row in rows for line in sorted(row, key=lambda item: item.box[0])]
+            found.append([line])
+    return [sorted(row, key=lambda item: item.box[0]) for row in found]
 
 
 def _centre(row: list[TextLine]) -> float:
     return sum((line.box[1] + line.box[3]) / 2 for line in row) / len(row)
 
 
-def flatness(image: Image.Image, size: int = 96, colours: int = 6) -> float:
-    """Share of a small copy's pixels in its `colours` most common (coarsely quantised) colours.
+def flatness(pixels: np.ndarray, rows: int = 64) -> float:
+    """Share of pixels exactly equal to their right-hand neighbour, over about `rows` rows.
 
-    Screenshots, diagrams and logos are mostly a few flat colours (0.7 and more); photos
-    spread over thousands (usually under 0.3).
+    Drawn images (screenshots, diagrams, logos) are mostly flat areas of one colour: 0.55
+    and more on real documentation images. A camera's noise makes almost every pixel differ
+    from the next, even in a blue sky or on a grey wall: photos and textures stay under 0.4.
     """
-    small = image.copy()
-    small.thumbnail((size, size))
-    quantised = small.point(lambda value: value >> 4)
-    counts = sorted((count for count, _ in quantised.getcolors(maxcolors=1 << 12) or []), reverse=True)
-    total = small.size[0] * small.size[1]
-    return sum(counts[:colours]) / total if counts else 0.0
+    import numpy as np
+
+    sample = pixels[:: max(1, pixels.shape[0] // rows)]
+    if sample.shape[1] < 2:
+        return 1.0
+    return float(np.all(sample[:, 1:] == sample[:, :-1], axis=-1).mean())
 
 
 def reading_to_json(reading: TextReading) -> str:
@@ -238,7 +264,8 @@ def reading_to_json(reading: TextReading) -> str:
 
     return json.dumps({"width": reading.width, "height": reading.height, "flat": round(reading.flat, 4),
                        "complete": reading.complete,
-                       "lines": [[line.text, round(line.score, 4), list(line.box)] for line in reading.lines]},
+                       "lines": [[line.text, round(line.score, 4), list(line.box), line.size]
+                                 for line in reading.lines]},
                       ensure_ascii=False, separators=(",", ":"))
 
 
@@ -248,8 +275,8 @@ def reading_from_json(text: str) -> TextReading | None:
 
     try:
         data = json.loads(text)
-        lines = tuple(TextLine(str(t), float(s), (int(b[0]), int(b[1]), int(b[2]), int(b[3])))
-                      for t, s, b in data["lines"])
+        lines = tuple(TextLine(str(t), float(s), (int(b[0]), int(b[1]), int(b[2]), int(b[3])), float(z))
+                      for t, s, b, z in data["lines"])
         return TextReading(lines, int(data["width"]), int(data["height"]), float(data["flat"]),
                            bool(data["complete"]))
     except (ValueError, TypeError, KeyError, IndexError):

@@ -18,6 +18,7 @@ from alttext.caption.ocr import TextLine
 __all__ = ["MIN_SCORE", "is_noise", "select_salient"]
 
 MIN_SCORE = 0.8  # below this the recogniser is guessing: better no quote than a wrong one
+CAP_TO_X_HEIGHT = 1.4  # capitals and digits stand about this much taller than lower-case letters
 LABEL_WORDS = 4  # up to this many words a line reads as a label, a tab or a button
 BODY_WORDS = 9  # from this many words a line is body text
 # Menu-bar words: a line made only of these is the window's menu, not the image's content.
@@ -26,7 +27,9 @@ MENU_WORDS = frozenset(
     "insert format navigate code refactor build debug preferences".split()
 )
 _ADDRESS = re.compile(r"(?i)(\b[a-z][a-z0-9+.-]*://|\bwww\.|^[\w.-]+\.(com|org|net|io|dev|app|html?)(/\S*)?$|^localhost\b)")
-_CLOCK_OR_DATE = re.compile(r"^\s*(\d{1,2}:\d{2}(:\d{2})?\s*([ap]\.?m\.?)?|\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4})\s*$", re.IGNORECASE)
+# A status bar's clock, alone or after a date ("Aug 27 20:43", "Mon 9:41 AM"), or a bare date.
+_CLOCK_OR_DATE = re.compile(r"^\s*([a-z]{2,9}\.?\s+)?(\d{1,2}\s+)?(\d{1,2}:\d{2}(:\d{2})?\s*([ap]\.?m\.?)?"
+                            r"|\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4})\s*$", re.IGNORECASE)
 _WORD = re.compile(r"[^\W_]+")
 
 
@@ -38,8 +41,8 @@ def select_salient(lines: Sequence[TextLine], *, max_items: int = 6, max_chars: 
     kept = [(index, line) for index, line in enumerate(lines) if line.score >= min_score and not is_noise(line.text)]
     if not kept:
         return ()
-    typical = median(line.height for _, line in kept)
-    ranked = sorted(kept, key=lambda item: -_salience(item[1], typical))
+    typical = median(_size(line) for _, line in kept)
+    ranked = sorted(kept, key=lambda item: _salience(item[1], typical), reverse=True)
     chosen: dict[str, int] = {}
     used = 0
     for index, line in ranked:
@@ -55,15 +58,19 @@ def select_salient(lines: Sequence[TextLine], *, max_items: int = 6, max_chars: 
     return (lines[first].text.strip(), *(line.text.strip() for index, line in kept if index in rest))
 
 
-def _salience(line: TextLine, typical: float) -> float:
-    """Relative height first; short labels gain, body sentences lose."""
-    words = len(line.text.split())
-    score = line.height / max(typical, 1.0)
-    if words <= LABEL_WORDS:
-        score += 0.3
-    if _is_body(line.text):
-        score -= 0.5
-    return score
+def _salience(line: TextLine, typical: float) -> tuple[int, bool, bool, int]:
+    """Letter size in steps of a fifth of the typical size first; then anything but body
+    text, short labels, and higher up in the image."""
+    return (round(5 * _size(line) / max(typical, 1.0)), not _is_body(line.text),
+            len(line.text.split()) <= LABEL_WORDS, -line.box[1])
+
+
+def _size(line: TextLine) -> float:
+    """The letters' x-height: the measured ink band, less the capitals' extra height when no
+    lower-case letter is in the line; a third of the box where it could not be measured."""
+    if line.size < 3:
+        return line.height / 3
+    return line.size if any(char.islower() for char in line.text) else line.size / CAP_TO_X_HEIGHT
 
 
 def _is_body(text: str) -> bool:
