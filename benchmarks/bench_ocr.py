@@ -34,6 +34,7 @@ sys.path.insert(0, str(HERE.parent))
 IMAGES = HERE / "ocr-images"
 ARCHITECTURE = HERE / "reference-model"
 NO_TEXT_KINDS = ("photo", "drawing")
+SETTINGS = None  # OcrSettings, from the command line
 
 
 def load_manifest() -> list[dict]:
@@ -65,9 +66,9 @@ def cpu(function):
 
 def run_alttext(entries: list[dict], images: dict) -> list[dict]:
     from alttext.caption.compose import describe
-    from alttext.caption.ocr import OcrSettings, TextReader
+    from alttext.caption.ocr import TextReader
 
-    reader = TextReader(OcrSettings("on"))
+    reader = TextReader(SETTINGS)
     for name in (entries[0]["file"], next(e["file"] for e in entries if e["kind"] == "photo")):
         reader.read(images[name])  # load both detector sizes and the recogniser first
     rows = []
@@ -125,7 +126,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-stock", action="store_true", help="skip stock rapidocr (the slowest part)")
     parser.add_argument("--no-caption", action="store_true", help="skip the caption model")
     parser.add_argument("--show", action="store_true", help="print each image's alt text")
+    parser.add_argument("--detect-side", type=int, help="OcrSettings.detect_side (default: alttext's)")
+    parser.add_argument("--budget", type=int, help="OcrSettings.budget (default: alttext's)")
     options = parser.parse_args(argv)
+    global SETTINGS
+    from alttext.caption.ocr import OcrSettings
+
+    changes = {"detect_side": options.detect_side, "budget": options.budget}
+    SETTINGS = OcrSettings("on", **{key: value for key, value in changes.items() if value})
+    print(f"OCR settings: {SETTINGS.key()}")
 
     entries = load_manifest()
     images = {entry["file"]: open_image(entry["file"]) for entry in entries}

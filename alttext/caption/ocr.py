@@ -28,6 +28,7 @@ __all__ = ["OCR_MODES", "OcrSettings", "OcrUnavailable", "TextLine", "TextReader
 OCR_MODES = ("auto", "on", "off", "all")
 DRAWN = 0.5  # flatness() from which an image is drawn (screenshot, diagram, logo), not a photo
 REC_HEIGHT = 48  # the recogniser's input height: a line costs in proportion to width * 48 / height
+REC_MIN_WIDTH = 320  # ... and at least as much as a line this wide
 
 
 class OcrUnavailable(ValueError):
@@ -69,8 +70,8 @@ class TextReading:
 class OcrSettings:
     mode: str = "auto"  # auto: on when installed; on: required; off; all: read every line
     gate_side: int = 256  # longest side of the copy the no-text decision looks at
-    detect_side: int = 800  # longest side the full detector works at
-    budget: int = 3000  # recogniser input width (pixels at height 48) per image; `all` has none
+    detect_side: int = 640  # longest side the full detector works at
+    budget: int = 6000  # recogniser input width (pixels at height 48) per image; `all` has none
     flat_threshold: float = DRAWN  # from here a drawn image: detected at full size even if the gate saw nothing
 
     def __post_init__(self) -> None:
@@ -206,12 +207,18 @@ def budgeted(boxes: Sequence[tuple[int, int, int, int]], budget: int | None) -> 
     order = sorted(boxes, key=lambda b: (-_size_class(b[3] - b[1]), b[2] - b[0]))
     chosen, spent = [], 0
     for box in order:
-        cost = (box[2] - box[0]) * REC_HEIGHT // max(box[3] - box[1], 1)
+        cost = recognition_cost(box)
         if chosen and spent + cost > budget:
             continue
         chosen.append(box)
         spent += cost
     return chosen
+
+
+def recognition_cost(box: tuple[int, int, int, int]) -> int:
+    """The recogniser's input width for this line: scaled to height 48, and never under 320
+    (it pads shorter lines to that width, so a one-word label costs as much as a sentence)."""
+    return max((box[2] - box[0]) * REC_HEIGHT // max(box[3] - box[1], 1), REC_MIN_WIDTH)
 
 
 def _size_class(height: int) -> int:
