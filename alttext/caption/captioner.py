@@ -267,8 +267,10 @@ class Captioner:
                 continue
             reading = readings.get(digest)
             alt = compose_description(result.caption or None, reading, self.max_alt_length)
+            described = bool(result.caption) and (result.caption or "") in alt.caption
             composed[digest] = replace(result, caption=alt.caption, text=reading.text if reading else "",
-                                       salient=alt.salient, kind=alt.kind, description=result.caption)
+                                       salient=alt.salient, kind=alt.kind, description=result.caption,
+                                       hit_limit=result.hit_limit if described else False)
         return composed
 
     # The model.

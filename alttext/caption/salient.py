@@ -10,7 +10,7 @@ is there. Low-confidence fragments, stray letters and window or browser chrome
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from statistics import median
 
 from alttext.caption.ocr import TextLine
@@ -42,7 +42,8 @@ def select_salient(lines: Sequence[TextLine], *, max_items: int = 6, max_chars: 
     if not kept:
         return ()
     typical = median(_size(line) for _, line in kept)
-    ranked = sorted(kept, key=lambda item: _salience(item[1], typical), reverse=True)
+    bars = _top_bar(line for _, line in kept)
+    ranked = sorted(kept, key=lambda item: _salience(item[1], typical, item[1] in bars), reverse=True)
     chosen: dict[str, int] = {}
     used = 0
     for index, line in ranked:
@@ -58,11 +59,24 @@ def select_salient(lines: Sequence[TextLine], *, max_items: int = 6, max_chars: 
     return (lines[first].text.strip(), *(line.text.strip() for index, line in kept if index in rest))
 
 
-def _salience(line: TextLine, typical: float) -> tuple[int, bool, bool, int]:
+def _salience(line: TextLine, typical: float, in_bar: bool) -> tuple[int, bool, bool, bool, int]:
     """Letter size in steps of a fifth of the typical size first; then anything but body
-    text, short labels, and higher up in the image."""
-    return (round(5 * _size(line) / max(typical, 1.0)), not _is_body(line.text),
+    text, anything but the site's navigation bar, short labels, and higher up in the image."""
+    return (round(5 * _size(line) / max(typical, 1.0)), not _is_body(line.text), not in_bar,
             len(line.text.split()) <= LABEL_WORDS, -line.box[1])
+
+
+def _top_bar(lines: Iterable[TextLine]) -> list[TextLine]:
+    """The lines of a row of three or more at the very top: a site's or an app's navigation,
+    the same on every page, so less telling than the page's own labels."""
+    from alttext.caption.ocr import rows
+
+    found = list(lines)
+    if not found:
+        return []
+    bottom = max(line.box[3] for line in found)
+    first = rows(found)[0]
+    return first if len(first) >= 3 and first[0].box[1] < 0.12 * bottom else []
 
 
 def _size(line: TextLine) -> float:
