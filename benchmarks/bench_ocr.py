@@ -58,9 +58,9 @@ def present(term: str, text: str) -> bool:
     return f" {normalise(term)} " in f" {normalise(text)} "
 
 
-def cpu(function):
+def cpu(function, *arguments):
     started = time.process_time()
-    result = function()
+    result = function(*arguments)
     return result, time.process_time() - started
 
 
@@ -73,7 +73,7 @@ def run_alttext(entries: list[dict], images: dict) -> list[dict]:
         reader.read(images[name])  # load both detector sizes and the recogniser first
     rows = []
     for entry in entries:
-        reading, seconds = cpu(lambda: reader.read(images[entry["file"]]))
+        reading, seconds = cpu(reader.read, images[entry["file"]])
         alt = describe(None, reading, 125)
         rows.append({**entry, "alt": alt.caption, "text": reading.text, "salient": alt.salient, "cpu": seconds})
     return rows
@@ -87,17 +87,17 @@ def run_stock(entries: list[dict], images: dict) -> list[float]:
     engine = RapidOCR(params={"Global.log_level": "error"})
     as_bgr = {name: np.asarray(image)[:, :, ::-1] for name, image in images.items()}
     engine(as_bgr[entries[0]["file"]])
-    return [cpu(lambda: engine(as_bgr[entry["file"]]))[1] for entry in entries]
+    return [cpu(engine, as_bgr[entry["file"]])[1] for entry in entries]
 
 
 def run_caption(entries: list[dict], images: dict, batch: int = 8) -> dict[str, float]:
     """CPU-s per image of the caption model's architecture: alttext's own decoding (as
     `alttext caption` runs it) and the model card's code, 8 images per call."""
     import torch
+    from bench_caption import alttext_settings, as_loaded, build_model
 
     from alttext.caption.generate import generate_ids, preprocess
     from alttext.caption.heap import keep_freed_memory
-    from bench_caption import alttext_settings, as_loaded, build_model
 
     keep_freed_memory()
     model, processor = build_model(ARCHITECTURE, "cpu", "float32")
@@ -116,7 +116,8 @@ def run_caption(entries: list[dict], images: dict, batch: int = 8) -> dict[str, 
     costs = {}
     for name, run in (("alttext caption (fp32, beams 4)", alttext), ("model card code (batch 8, beams 4)", card)):
         run(pictures[:batch])  # warm up at full size
-        _, seconds = cpu(lambda: [run(pictures[start:start + batch]) for start in range(0, len(pictures), batch)])
+        _, seconds = cpu(lambda call: [call(pictures[start:start + batch]) for start in range(0, len(pictures), batch)],
+                         run)
         costs[name] = seconds / len(pictures)
     return costs
 

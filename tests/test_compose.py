@@ -5,7 +5,13 @@ from __future__ import annotations
 import pytest
 
 from alttext.caption.compose import compose_alt, describe, image_kind
-from alttext.caption.ocr import TextLine, TextReading, reading_from_json, reading_order, reading_to_json
+from alttext.caption.ocr import (
+    TextLine,
+    TextReading,
+    reading_from_json,
+    reading_order,
+    reading_to_json,
+)
 from alttext.caption.salient import is_noise, select_salient
 
 

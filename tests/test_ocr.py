@@ -14,15 +14,15 @@ from tests.conftest import FIXTURES
 
 pytest.importorskip("rapidocr")
 pytest.importorskip("onnxruntime")
-from PIL import Image, ImageDraw, ImageFilter, ImageFont  # noqa: E402
+from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
-from alttext.caption.compose import describe  # noqa: E402
-from alttext.caption.ocr import OcrSettings, TextReader  # noqa: E402
+from alttext.caption.compose import describe
+from alttext.caption.ocr import OcrSettings, TextReader
 
 FONT_FOLDER = Path("/usr/share/fonts/truetype/dejavu")
 SCREENSHOT = FIXTURES / "images" / "new-repository.png"
 sys.path.insert(0, str(FIXTURES))
-from make_screenshot import chromium, screenshot  # noqa: E402
+from make_screenshot import chromium, screenshot
 
 
 @pytest.fixture(scope="module")

@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 
 from alttext.caption.ocr import DRAWN, TextLine, TextReading, rows
 from alttext.caption.salient import MIN_SCORE, is_noise, select_salient
@@ -25,13 +26,14 @@ __all__ = ["KINDS", "AltText", "compose_alt", "describe", "image_kind"]
 
 KINDS = ("screenshot", "logo", "diagram", "chart", "photo")
 LABELS = {"screenshot": "Screenshot", "logo": "Logo", "diagram": "Diagram", "chart": "Chart"}
-_SCREEN_WORDS = frozenset("screenshot screen computer website web page monitor laptop window display interface".split())
-_LOGO_WORDS = frozenset("logo emblem icon badge".split())
-_DIAGRAM_WORDS = frozenset("diagram flowchart flow architecture".split())
-_CHART_WORDS = frozenset("chart graph plot histogram".split())
+_SCREEN_WORDS = frozenset(["screenshot", "screen", "computer", "website", "web", "page", "monitor", "laptop",
+                           "window", "display", "interface"])
+_LOGO_WORDS = frozenset(["logo", "emblem", "icon", "badge"])
+_DIAGRAM_WORDS = frozenset(["diagram", "flowchart", "flow", "architecture"])
+_CHART_WORDS = frozenset(["chart", "graph", "plot", "histogram"])
 # Things in photos that carry text worth quoting.
-_TEXT_BEARERS = frozenset("sign signs poster banner book cover label billboard menu newspaper magazine "
-                          "screen shirt plaque whiteboard blackboard".split())
+_TEXT_BEARERS = frozenset(["sign", "signs", "poster", "banner", "book", "cover", "label", "billboard", "menu",
+                           "newspaper", "magazine", "screen", "shirt", "plaque", "whiteboard", "blackboard"])
 _NUMBER = re.compile(r"^[\s$€£+\-−]*\d[\d.,\s%kKmM]*$")
 
 
@@ -98,7 +100,7 @@ def _looks_like_diagram(lines: Sequence[TextLine], reading: TextReading) -> bool
 
 def _gaps(row: Sequence[TextLine]) -> int:
     """The narrowest space between neighbours in a row."""
-    return min(right.box[0] - left.box[2] for left, right in zip(row, row[1:]))
+    return min(right.box[0] - left.box[2] for left, right in pairwise(row))
 
 
 def _share(lines: Sequence[TextLine], test: Callable[[str], bool]) -> float:

@@ -23,8 +23,7 @@ LABEL_WORDS = 4  # up to this many words a line reads as a label, a tab or a but
 BODY_WORDS = 9  # from this many words a line is body text
 # Menu-bar words: a line made only of these is the window's menu, not the image's content.
 MENU_WORDS = frozenset(
-    "file edit view history bookmarks profiles tab tools help window go run terminal selection "
-    "insert format navigate code refactor build debug preferences".split()
+    ["file", "edit", "view", "history", "bookmarks", "profiles", "tab", "tools", "help", "window", "go", "run", "terminal", "selection", "insert", "format", "navigate", "code", "refactor", "build", "debug", "preferences"]
 )
 _ADDRESS = re.compile(r"(?i)(\b[a-z][a-z0-9+.-]*://|\bwww\.|^[\w.-]+\.(com|org|net|io|dev|app|html?)(/\S*)?$|^localhost\b)")
 # A status bar's clock, alone or after a date ("Aug 27 20:43", "Mon 9:41 AM"), or a bare date.
