@@ -33,6 +33,7 @@ from alttext.caption.model import (
     folder_fingerprint,
 )
 from alttext.caption.ocr import OcrSettings, TextReader, TextReading
+from alttext.config import DEFAULT_MAX_ALT_LENGTH
 
 if TYPE_CHECKING:
     import torch
@@ -103,7 +104,7 @@ class Captioner:
         revision: str | None = None,
         trust_remote_code: bool = False,
         ocr: str | bool | OcrSettings | None = "auto",
-        max_alt_length: int = 125,
+        max_alt_length: int = DEFAULT_MAX_ALT_LENGTH,
     ) -> None:
         overrides = {"num_beams": num_beams, "max_length": max_length,
                      "no_repeat_ngram_size": no_repeat_ngram_size, "min_length": min_length}
