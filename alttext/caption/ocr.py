@@ -13,6 +13,7 @@ reads every line.
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -95,6 +96,7 @@ def ocr_available() -> bool:
     return all(importlib.util.find_spec(name) is not None for name in ("rapidocr", "onnxruntime"))
 
 
+@functools.lru_cache(maxsize=1)
 def _engine_version() -> str:
     from importlib.metadata import PackageNotFoundError, version
 
