@@ -31,6 +31,8 @@ PASS_THROUGH_KEYS = frozenset(
         "final-period",
         "fetch-remote",
         "caption-max-length",
+        "ocr",
+        "max-alt-length",  # check's limit, and the length of the alt text the captioner composes
     }
 )
 _LIST_KEYS = ("include", "exclude", "select", "ignore", "decorative")

@@ -248,7 +248,7 @@ def test_fixtures_match_expected_output(monkeypatch: pytest.MonkeyPatch, capsys:
     code, out, err = run_main(["check", "fixtures/"], capsys)
     assert out == (FIXTURES / "expected-check.txt").read_text(encoding="utf-8")
     assert code == 1
-    assert err.endswith("files: 15 without alt text, 8 with weak alt text.\n")
+    assert err.endswith("files: 16 without alt text, 8 with weak alt text.\n")
 
 
 def test_fixtures_in_parallel_match_serial(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:

@@ -79,7 +79,8 @@ batch_size = 8
     assert config.site_root == str(tmp_path / "public")
     assert config.root == str(tmp_path)
     assert config.source == str(path)
-    assert config.extra == {"model": "nlpconnect/vit-gpt2-image-captioning", "batch-size": 8}
+    # max-alt-length is passed on too: the captioner composes alt text within the same limit.
+    assert config.extra == {"model": "nlpconnect/vit-gpt2-image-captioning", "batch-size": 8, "max-alt-length": 80}
 
 
 def test_empty_table_gives_defaults(tmp_path: Path) -> None:

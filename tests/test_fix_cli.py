@@ -188,7 +188,7 @@ def test_fixtures_review_page(fixtures_tree: Path, tiny_model_dir: Path, tmp_pat
     review = tmp_path / "review.html"
     assert main(["fix", "--dry-run", "--review", str(review), *_model_args(tiny_model_dir, tmp_path), "."]) == 1
     page = review.read_text(encoding="utf-8")
-    assert page.count('<section class="card"') == 15
+    assert page.count('<section class="card"') == 16
     assert "web/index.html:22:5" in page.replace("fixtures/", "")
 
 
@@ -198,7 +198,7 @@ def test_suggest_then_apply_with_the_model(fixtures_tree: Path, tiny_model_dir: 
     args = _model_args(tiny_model_dir, tmp_path)
     assert main(["suggest", *args, "-o", "alt.json", "."]) == 1
     data = json.loads((fixtures_tree / "alt.json").read_text(encoding="utf-8"))
-    assert len(data["entries"]) == 15
+    assert len(data["entries"]) == 16
     assert main(["apply", "alt.json"]) == 1
     written = _snapshot(fixtures_tree)
     assert main(["fix", *args, "."]) == 0  # apply wrote what fix would have

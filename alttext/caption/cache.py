@@ -72,6 +72,19 @@ WHERE content_hash IN (SELECT value FROM json_each(?))
   AND model_id = ? AND model_revision = ? AND settings = ?
 """
 INSERT = "INSERT OR REPLACE INTO captions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+# Text read from images (OCR) depends on the image and the OCR engine and settings, not on the
+# caption model, so it has a table of its own; `reading` is the reading as JSON.
+TEXTS_SCHEMA = """
+CREATE TABLE IF NOT EXISTS texts (
+    content_hash TEXT NOT NULL,
+    engine TEXT NOT NULL,
+    reading TEXT NOT NULL,
+    created REAL NOT NULL,
+    PRIMARY KEY (content_hash, engine)
+) WITHOUT ROWID
+"""
+TEXTS_LOOKUP = "SELECT content_hash, reading FROM texts WHERE content_hash IN (SELECT value FROM json_each(?)) AND engine = ?"
+TEXTS_INSERT = "INSERT OR REPLACE INTO texts VALUES (?, ?, ?, ?)"
 
 
 @dataclass(frozen=True)
@@ -154,6 +167,19 @@ class CaptionCache:
         rows = [(content_hash, reader, reason, now) for content_hash, reason in reasons.items()]
         if rows:
             self._run(lambda db: _write(db, rows, UNREADABLE_INSERT))
+
+    def get_texts(self, content_hashes: Sequence[str], engine: str) -> dict[str, str]:
+        """The stored OCR readings (JSON) of these images under `engine` (OCR version and settings)."""
+        parameters = (json.dumps(sorted(set(content_hashes))), engine)
+        rows = self._run(lambda db: _texts_table(db).execute(TEXTS_LOOKUP, parameters).fetchall())
+        return dict(rows or [])
+
+    def put_texts(self, items: Iterable[tuple[str, str]], engine: str) -> None:
+        """Store (content hash, reading JSON) pairs read under `engine`."""
+        now = time.time()
+        rows = [(content_hash, engine, reading, now) for content_hash, reading in items]
+        if rows:
+            self._run(lambda db: _write(_texts_table(db), rows, TEXTS_INSERT))
 
     def _run(self, operation: Callable[[sqlite3.Connection], T]) -> T | None:
         """Run `operation(connection)`; on a broken file warn, rebuild once, else go on without."""
@@ -254,6 +280,11 @@ def _create_schema(connection: sqlite3.Connection, version: int) -> None:
 
 def _lookup(connection: sqlite3.Connection, parameters: tuple[str, ...]) -> list[Row]:
     return connection.execute(LOOKUP, parameters).fetchall()
+
+
+def _texts_table(connection: sqlite3.Connection) -> sqlite3.Connection:
+    connection.execute(TEXTS_SCHEMA)  # a no-op once it exists; older cache files gain it here
+    return connection
 
 
 def _write(connection: sqlite3.Connection, rows: Sequence[tuple[object, ...]], statement: str = INSERT) -> None:

@@ -9,6 +9,7 @@ preprocesses the next. A fully cached run imports neither torch nor transformers
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import sys
 import time
@@ -21,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from alttext.caption.cache import CacheEntry, CacheKey, CaptionCache, default_cache_path
 from alttext.caption.clean import CLEANING_VERSION, clean_caption
+from alttext.caption.compose import describe as compose_description
 from alttext.caption.generate import GenerationSettings
 from alttext.caption.heap import keep_freed_memory
 from alttext.caption.imageio import (
@@ -36,7 +38,9 @@ from alttext.caption.model import (
     ModelUnavailable,
     folder_fingerprint,
 )
+from alttext.caption.ocr import OcrSettings, TextReader, TextReading
 from alttext.caption.precision import expected_precision, precision_key
+from alttext.config import DEFAULT_MAX_ALT_LENGTH
 
 if TYPE_CHECKING:
     import torch
@@ -44,6 +48,7 @@ if TYPE_CHECKING:
 
 __all__ = ["CaptionError", "CaptionResult", "Captioner", "ModelUnavailable", "model_identity"]
 
+log = logging.getLogger("alttext.caption")
 ProgressCallback = Callable[[int, int], None]  # (images done, images to caption)
 HASH_THREADS = 4
 
@@ -60,6 +65,10 @@ class CaptionResult:
     cached: bool = False  # from the persistent cache, no model run
     content_hash: str | None = None
     hit_limit: bool | None = None  # generation stopped at max_length, not at its end token
+    text: str = ""  # all text read from the image, in reading order ("" when none or OCR is off)
+    salient: tuple[str, ...] = ()  # the text chosen for the alt text
+    kind: str | None = None  # screenshot, logo, diagram, chart, photo; None when nothing tells
+    description: str | None = None  # the model's cleaned caption, before the text was added
 
 
 @dataclass
@@ -106,6 +115,8 @@ class Captioner:
         progress: bool | ProgressCallback | None = None,
         revision: str | None = None,
         trust_remote_code: bool = False,
+        ocr: str | bool | OcrSettings | None = "auto",
+        max_alt_length: int = DEFAULT_MAX_ALT_LENGTH,
     ) -> None:
         overrides = {"num_beams": num_beams, "max_length": max_length,
                      "no_repeat_ngram_size": no_repeat_ngram_size, "min_length": min_length}
@@ -123,6 +134,9 @@ class Captioner:
         if self.device in ("auto", "cpu"):
             keep_freed_memory()  # before this process starts threads, so they all share one heap
         self.cache = _open_cache(cache)
+        self.ocr = _ocr_settings(ocr)
+        self.max_alt_length = int(max_alt_length)
+        self._reader = TextReader(self.ocr) if self.ocr.enabled else None
         self.model_loads = 0  # how often a model was loaded (0 for a fully cached run)
         self.images_captioned = 0  # distinct images the model ran on
         self._loaded: LoadedModel | None = None
@@ -161,12 +175,22 @@ class Captioner:
                 assert digest is not None
                 work = unique.setdefault(digest, _Work(digest, images[position], names[position]))
                 work.positions.append(position)
-        answered = self._from_cache(list(unique))
-        todo = [work for digest, work in unique.items() if digest not in answered]
-        if todo:
-            todo = self._drop_unreadable(todo, answered)
-        if todo:
-            answered.update(self._run_model(todo))
+        readings = self._stored_readings(list(unique))
+        with ThreadPoolExecutor(1, thread_name_prefix="alttext-ocr") as pool:
+            reading = {digest: pool.submit(self._read, work) for digest, work in unique.items()
+                       if self._reader is not None and digest not in readings}  # alongside the model
+            try:
+                answered = self._from_cache(list(unique))
+                todo = [work for digest, work in unique.items() if digest not in answered]
+                if todo:
+                    todo = self._drop_unreadable(todo, answered)
+                if todo:
+                    answered.update(self._run_model(todo))
+            except BaseException:
+                pool.shutdown(wait=False, cancel_futures=True)
+                raise
+            readings.update(self._store_readings({digest: future.result() for digest, future in reading.items()}))
+        answered = self._with_text(answered, readings)
         for digest, work in unique.items():
             for position in work.positions:
                 results[position] = _named(answered[digest], work.name, names[position])
@@ -249,6 +273,52 @@ class Captioner:
 
     def _clean(self, raw: str) -> str:
         return clean_caption(raw, final_period=self.final_period, max_length=self.caption_max_length)
+
+    # The text in the images.
+
+    def _stored_readings(self, digests: list[str]) -> dict[str, TextReading]:
+        """The cached text of these images under the current OCR engine and settings."""
+        from alttext.caption.ocr import reading_from_json
+
+        if self._reader is None or self.cache is None or not digests:
+            return {}
+        stored = self.cache.get_texts(digests, self.ocr.key())
+        return {digest: reading for digest, text in stored.items() if (reading := reading_from_json(text))}
+
+    def _store_readings(self, readings: dict[str, TextReading | None]) -> dict[str, TextReading]:
+        from alttext.caption.ocr import reading_to_json
+
+        read = {digest: reading for digest, reading in readings.items() if reading is not None}
+        if self.cache is not None and read:
+            self.cache.put_texts([(digest, reading_to_json(r)) for digest, r in read.items()], self.ocr.key())
+        return read
+
+    def _read(self, work: _Work) -> TextReading | None:
+        assert self._reader is not None
+        try:
+            return self._reader.read(_decode(work))
+        except ImageError:
+            return None  # the caption's own decoding reports it
+        except Exception as error:  # noqa: BLE001 - an OCR failure costs the text, not the caption
+            log.warning("alttext: %s: text could not be read (%s)", work.name, error)
+            return None
+
+    def _with_text(self, answered: dict[str, CaptionResult], readings: dict[str, TextReading]) -> dict[str, CaptionResult]:
+        """Each caption with the image's text, kind and salient words composed into it."""
+        if self._reader is None:
+            return {digest: replace(r, description=r.caption) for digest, r in answered.items()}
+        composed = {}
+        for digest, result in answered.items():
+            if result.error is not None:
+                composed[digest] = result
+                continue
+            reading = readings.get(digest)
+            alt = compose_description(result.caption or None, reading, self.max_alt_length)
+            described = bool(result.caption) and (result.caption or "") in alt.caption
+            composed[digest] = replace(result, caption=alt.caption, text=reading.text if reading else "",
+                                       salient=alt.salient, kind=alt.kind, description=result.caption,
+                                       hit_limit=result.hit_limit if described else False)
+        return composed
 
     # The model.
 
@@ -448,6 +518,15 @@ def _end_token_ids(loaded: LoadedModel) -> set[int]:
     if value is None:
         return set()
     return set(value) if isinstance(value, (list, tuple)) else {int(value)}
+
+
+def _ocr_settings(ocr: str | bool | OcrSettings | None) -> OcrSettings:
+    """True/False as on/off, None as auto, a mode name, or settings as they are."""
+    if isinstance(ocr, OcrSettings):
+        return ocr
+    if ocr is None or isinstance(ocr, bool):
+        return OcrSettings("auto" if ocr is None else ("on" if ocr else "off"))
+    return OcrSettings(str(ocr))
 
 
 def _open_cache(cache: CaptionCache | str | os.PathLike[str] | bool | None) -> CaptionCache | None:

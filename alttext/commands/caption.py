@@ -15,6 +15,8 @@ EPILOG = """\
 Line N of the output is image N's caption (empty when it failed; the error is on stderr).
 Captions are cached in .alttext-cache/captions.sqlite3 at the top of the project (or
 $ALTTEXT_CACHE, or --cache PATH): a second run over the same images loads no model.
+Text in the images is read (OCR) when rapidocr is installed (the ocr extra) and composed
+into the caption; --json gives all of it as "text" for a long description.
 Settings may also come from [tool.alttext] in pyproject.toml; flags win.
 exit status: 0 every image captioned, 2 an image could not be captioned (the others still
 are), the model cannot be loaded, or a usage/config error.
@@ -29,7 +31,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("images", nargs="+", metavar="IMAGE", help="image files, data: URIs, or - for one image on stdin")
-    parser.add_argument("--json", action="store_true", help="print a JSON list of {image, caption, raw, cached, error}")
+    parser.add_argument("--json", action="store_true", help="print a JSON list of {image, caption, raw, text, kind, cached, error}")
     add_captioner_arguments(parser)
     add_engine_arguments(parser)
     parser.add_argument("--config", metavar="FILE", help="pyproject.toml to read [tool.alttext] from (default: the nearest one)")
@@ -106,7 +108,8 @@ def _print(results: list[Any], arguments: list[str], *, as_json: bool) -> None:
             label = "not captioned" if "is an SVG" in result.error else "error"
             print(printable(f"alttext: {label}: {result.error}"), file=sys.stderr)
     if as_json:
-        rows = [{"image": argument, "caption": r.caption, "raw": r.raw, "cached": r.cached, "error": r.error}
+        rows = [{"image": argument, "caption": r.caption, "raw": r.raw, "text": getattr(r, "text", ""),
+                 "kind": getattr(r, "kind", None), "cached": r.cached, "error": r.error}
                 for argument, r in zip(arguments, results)]
         print(json.dumps(rows, indent=2, ensure_ascii=False))
     else:

@@ -12,9 +12,11 @@ CONFIG_TYPES: dict[str, tuple[type, ...]] = {
     "model": (str,), "device": (str,), "dtype": (str,), "quantize": (str,), "batch-size": (int,),
     "num-beams": (int,), "max-length": (int,), "no-repeat-ngram-size": (int,), "final-period": (bool,),
     "caption-max-length": (int,), "cache": (str, bool), "cache-dir": (str,),
+    "ocr": (str, bool), "max-alt-length": (int,),
 }
+OCR_CHOICES = ("auto", "on", "off", "all")  # alttext.caption.ocr.OCR_MODES, without importing it
 _FLAGS = ("model", "revision", "device", "dtype", "quantize", "batch_size", "num_beams", "max_length",
-          "no_repeat_ngram_size", "final_period", "caption_max_length")
+          "no_repeat_ngram_size", "final_period", "caption_max_length", "ocr", "max_alt_length")
 
 
 def add_captioner_arguments(parser: argparse.ArgumentParser) -> None:
@@ -33,6 +35,10 @@ def add_captioner_arguments(parser: argparse.ArgumentParser) -> None:
     where = group.add_mutually_exclusive_group()
     where.add_argument("--cache", metavar="PATH", help="caption cache file or folder (default: .alttext-cache/ at the project top, or $ALTTEXT_CACHE)")
     where.add_argument("--no-cache", action="store_true", help="neither read nor write the caption cache")
+    group.add_argument("--ocr", choices=OCR_CHOICES,
+                       help="read the text in images: auto = when rapidocr is installed (default), all = every line, "
+                            "not only the largest")
+    group.add_argument("--max-alt-length", type=positive, metavar="CHARS", help="longest alt text to compose (default: 125)")
     group.add_argument("--trust-remote-code", action="store_true", help="allow a hub model to run its own Python code (only for models you trust)")
 
 
@@ -90,4 +96,7 @@ def checked_config(extra: dict[str, object], source: str | None) -> dict[str, ob
         if not isinstance(value, allowed) or (isinstance(value, bool) and bool not in allowed):
             names = " or ".join(kind.__name__ for kind in allowed)
             raise ConfigError(f"{source}: [tool.alttext] {key}: expected {names}, got {value!r}")
+    if isinstance(values.get("ocr"), str) and values["ocr"] not in OCR_CHOICES:
+        raise ConfigError(f"{source}: [tool.alttext] ocr: expected one of {', '.join(OCR_CHOICES)} "
+                          f"or true/false, got {values['ocr']!r}")
     return values

@@ -50,6 +50,8 @@ def _key(target: Target) -> str | bytes:
 
 def _take(target: Target, result: Any, max_tokens: int | None) -> None:
     target.content_hash = getattr(result, "content_hash", None)
+    target.text = getattr(result, "text", "") or ""
+    target.image_kind = getattr(result, "kind", None)
     error = getattr(result, "error", None)
     alt = normalize_alt(result.caption or "") if not error else ""
     if error:

@@ -37,6 +37,8 @@ class Target:
     warnings: list[str] = field(default_factory=list)
     hit_limit: bool = False
     content_hash: str | None = None
+    text: str = ""  # all text read from the image, for a long description
+    image_kind: str | None = None  # screenshot, logo, diagram, chart or photo
 
     @property
     def where(self) -> str:

@@ -83,6 +83,8 @@ def _entry(target: Target, document: bytes, base: str) -> dict[str, Any]:
         "status": _status(target),
         "kind": target.ref.kind,
         "figure_caption": target.ref.caption,
+        "text": target.text,  # all text read from the image: the long description when alt is short
+        "image_kind": target.image_kind,
         "warnings": list(target.warnings),
     }
     if target.problem:

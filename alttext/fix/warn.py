@@ -27,6 +27,9 @@ def add_warnings(targets: Sequence[Target]) -> None:
             target.warnings.append("only repeats the image's file name")
         if target.hit_limit:
             target.warnings.append("the caption hit the model's length limit and may be cut short")
+        if _text_left_out(target.alt, target.text):
+            target.warnings.append("the image holds more text than its alt text carries; "
+                                   "offer the full text read as a long description")
 
 
 def _same_caption_on_one_page(targets: Sequence[Target]) -> None:
@@ -40,6 +43,11 @@ def _same_caption_on_one_page(targets: Sequence[Target]) -> None:
         for target in group:
             others = [f"line {other.line}" for other in group if other is not target]
             target.warnings.append(f"same alt text as a different image on this page ({', '.join(others)})")
+
+
+def _text_left_out(alt: str, text: str) -> bool:
+    """Some word of the text read is not in the alt text."""
+    return bool(set(_words(text)) - set(_words(alt)))
 
 
 def _words(text: str) -> list[str]:
