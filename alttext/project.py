@@ -29,13 +29,14 @@ from alttext.config import (
 # The type each key must have; keys another part adds later are offered with any plain type.
 _TYPES: dict[str, tuple[type, ...]] = {
     "include": (list, str), "exclude": (list, str), "select": (list, str), "ignore": (list, str),
-    "max-alt-length": (int,), "site-root": (str,), "fetch-remote": (bool,), **CONFIG_TYPES,
+    "decorative": (list, str), "max-alt-length": (int,), "site-root": (str,), "fetch-remote": (bool,),
+    **CONFIG_TYPES,
 }
 _ANY: tuple[type, ...] = (str, int, bool, list)
 # Where a host stands in for the table: MkDocs' docs_dir, Sphinx's source folder.
 HOST_FACTS = frozenset({"site-root"})
 _PATH_KEYS = frozenset({"cache", "cache-dir"})
-_GLOB_KEYS = frozenset({"include", "exclude"})
+_GLOB_KEYS = frozenset({"include", "exclude", "decorative"})
 
 
 def host_keys() -> dict[str, tuple[type, ...]]:
@@ -114,5 +115,6 @@ def fix_settings(config: Config, sources: list[str], *, root: str, site_root: st
     """The writers' Settings for `sources`, exactly as `alttext fix` makes them from `config`."""
     from alttext.commands.fix import settings_from_args
 
-    args = argparse.Namespace(paths=list(sources), root=root, site_root=site_root, fetch_remote=None, config=None)
+    args = argparse.Namespace(paths=list(sources), root=root, site_root=site_root, fetch_remote=None, config=None,
+                              write_decorative=False)
     return settings_from_args(args, config=config)

@@ -30,6 +30,8 @@ CASES: dict[str, tuple[Any, Any]] = {
     "cache": ("table-cache", "host-cache"),
     "cache-dir": ("table-cache-dir", "host-cache-dir"),
     "fetch-remote": (False, True),
+    "decorative": (["docs/img/rule.png"], ["icons/*"]),
+    "ocr": ("off", "all"),
 }
 
 
@@ -41,6 +43,7 @@ def read_back(tmp_path: Path, key: str, host_value: Any) -> Any:
     return {
         "include": config.include, "exclude": config.exclude, "select": config.select, "ignore": config.ignore,
         "max-alt-length": config.max_alt_length, "fetch-remote": settings.fetch_remote,
+        "decorative": config.decorative,
         "cache": options.get("cache"), "cache-dir": options.get("cache"),
     }.get(key, options.get(key.replace("-", "_")))
 
@@ -59,7 +62,7 @@ def test_host_option_replaces_the_table_key(tmp_path: Path, key: str) -> None:
     from_host = read_back(tmp_path, key, host_value)
     assert from_table != from_host
     expected = {
-        "include": ("docs/guide/*",), "exclude": ("docs/drafts/*",), "select": {"ALT001"},
+        "include": ("docs/guide/*",), "exclude": ("docs/drafts/*",), "decorative": ("docs/icons/*",), "select": {"ALT001"},
         "ignore": {"ALT302"}, "cache": str(tmp_path / "docs" / "host-cache"),
         "cache-dir": str(tmp_path / "docs" / "host-cache-dir"),
     }.get(key, host_value)

@@ -12,7 +12,7 @@ from alttext.fix.plan import NO_SLOT_PROBLEM, Rewrite, Target, plan_document, re
 from alttext.fix.proposals import WRITE_STATUSES, Entry, decorative_problem, sha256
 from alttext.fix.resolve import Resolver
 from alttext.fix.run import Log
-from alttext.fix.slots import normalize_alt
+from alttext.fix.slots import normalize_alt, unescape_markdown
 from alttext.scan import find_images, syntax_for_path
 from alttext.scan.base import ImageRef, ScanTooComplex
 
@@ -96,7 +96,11 @@ def already_applied(entries: Sequence[Entry], images: Sequence[ImageRef]) -> boo
 def _written_alt(image: ImageRef) -> str:
     """An image's alt text as read: Markdown and rST keep their backslash escapes in the source."""
     alt = image.alt or ""
-    return alt if image.kind in ("img", "input", "area") else re.sub(r"\\(.)", r"\1", alt)
+    if image.kind in ("img", "input", "area"):
+        return alt
+    if image.kind.startswith(("markdown", "myst")):
+        return unescape_markdown(alt)  # as escape_markdown wrote it: escapes and references
+    return re.sub(r"\\(.)", r"\1", alt)
 
 
 def _alt_for(entry: Entry, target: Target | None, log: Log) -> str | None:

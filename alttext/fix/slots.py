@@ -6,6 +6,7 @@ bytes there become. Everything here is pure: text in, Edit out.
 
 from __future__ import annotations
 
+import html
 import re
 
 from alttext.findings import Edit
@@ -27,6 +28,7 @@ _CONTROLS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffd]")
 _MARKDOWN_BACKSLASHED = re.compile(r"([\\\[\]*_`])")
 _MARKDOWN_REFERENCES = {"<": "&lt;", "&": "&amp;", "|": "&#124;", "~": "&#126;"}
 _MARKDOWN_REFERENCED = re.compile(r"[<|~]|&(?=[#A-Za-z0-9])")
+_MARKDOWN_WRITTEN = re.compile(r"\\([!-/:-@\[-`{-~])|&(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
 
 
 class SlotError(ValueError):
@@ -57,6 +59,12 @@ def escape_markdown(text: str) -> str:
     in Python-Markdown."""
     escaped = _MARKDOWN_BACKSLASHED.sub(r"\\\1", text)
     return _MARKDOWN_REFERENCED.sub(lambda match: _MARKDOWN_REFERENCES[match.group()], escaped)
+
+
+def unescape_markdown(source: str) -> str:
+    """Markdown alt text as written in the source, read as CommonMark reads it: backslash
+    escapes and character references decoded, in one pass (`\\&lt;` stays `&lt;`)."""
+    return _MARKDOWN_WRITTEN.sub(lambda m: m.group(1) if m.group(1) is not None else html.unescape(m.group()), source)
 
 
 def escape_rst_option(text: str) -> str:
