@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from alttext.context import ImageContext, Sourced, image_contexts
 from alttext.document import Document
 from alttext.findings import Edit, apply_edits
 from alttext.fix.resolve import ResolvedImage, Resolver
@@ -36,6 +37,12 @@ class Target:
     warnings: list[str] = field(default_factory=list)
     hit_limit: bool = False
     content_hash: str | None = None
+    context: ImageContext = field(default_factory=ImageContext)
+    captioned: bool = False  # the alt text came from the captioner (not from the image's own title)
+    image_text: str = ""  # the text read from the image, where the captioner reads text
+    salient: tuple[str, ...] = ()  # the parts of that text a reader takes in first
+    image_kind: str | None = None  # screenshot, logo, diagram, photo... where the captioner says
+    description: str | None = None  # the captioner's own description (in English)
 
     @property
     def where(self) -> str:
@@ -75,8 +82,12 @@ NO_SLOT_PROBLEM = ("alt text cannot be written here without reflowing the markup
                    "(a grid table cell, or a MyST directive with YAML options); add it by hand")
 
 
-def plan_document(document: Document, syntax: str, resolver: Resolver) -> DocumentPlan:
-    """The images of `document` that lack alt text, each with the image it shows."""
+def plan_document(document: Document, syntax: str, resolver: Resolver,
+                  language: Sourced | None = None) -> DocumentPlan:
+    """The images of `document` that lack alt text, each with the image it shows and its context.
+
+    `language` (the site's) applies where the page declares none.
+    """
     images = find_images(document.text, syntax)
     lines = LineIndex(document.text)
     targets = []
@@ -91,6 +102,10 @@ def plan_document(document: Document, syntax: str, resolver: Resolver) -> Docume
         if image.text is not None:
             target.alt = normalize_alt(image.text)  # an SVG's own title says it best
         targets.append(target)
+    if targets:  # context costs a second look at the document: only where proposals are made
+        contexts = image_contexts(document.text, syntax, images)
+        for target in targets:
+            target.context = contexts[target.index].with_default_language(language)
     return DocumentPlan(document.path, syntax, document, images, targets)
 
 

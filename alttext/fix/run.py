@@ -14,8 +14,11 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import IO, Any
 
+from alttext.context import ImageContext, Sourced
 from alttext.document import DocumentError, read_document
+from alttext.config import DEFAULT_MAX_ALT_LENGTH
 from alttext.fix.captions import CaptionSource, caption_targets, pending
+from alttext.fix.contextual import DEFAULT_NON_ENGLISH, apply_context
 from alttext.fix.plan import DocumentPlan, Rewrite, Target, plan_document, rewrite
 from alttext.fix.resolve import Resolver
 from alttext.fix.warn import add_warnings
@@ -37,6 +40,9 @@ class Settings:
     config_root: str = "."
     captioner_options: dict[str, Any] = field(default_factory=dict)
     max_tokens: int | None = DEFAULT_MAX_TOKENS
+    language: Sourced | None = None  # the site's language, for pages that declare none
+    non_english: str = DEFAULT_NON_ENGLISH  # what to do on a page that is not in English
+    max_alt_length: int = DEFAULT_MAX_ALT_LENGTH
 
     def resolver(self) -> Resolver:
         return Resolver(project_root=self.root, site_root=self.site_root, fetch_remote=self.fetch_remote)
@@ -76,20 +82,20 @@ def collect(settings: Settings, log: Log) -> Collected:
         log.error(str(problem))
     collected, resolver = Collected(), settings.resolver()
     for path in files.paths:
-        plan = _plan_file(path, resolver, log)
+        plan = _plan_file(path, resolver, log, settings.language)
         if plan is not None:
             collected.plans.append(plan)
     return collected
 
 
-def _plan_file(path: str, resolver: Resolver, log: Log) -> DocumentPlan | None:
+def _plan_file(path: str, resolver: Resolver, log: Log, language: Sourced | None = None) -> DocumentPlan | None:
     syntax = syntax_for_path(path)
     if syntax is None:
         log.error(f"{path}: error: not an HTML, Markdown or reStructuredText file (by its extension)")
         return None
     try:
         document = read_document(path, html=syntax == "html")
-        return plan_document(document, syntax, resolver)
+        return plan_document(document, syntax, resolver, language)
     except DocumentError as error:
         log.error(f"{_located(str(error))}; left as it is")
     except RecursionError:
@@ -115,6 +121,7 @@ def caption(collected: Collected, settings: Settings, log: Log,
             log.error(f"alttext: error: {error}")
             for target in pending(targets):
                 target.problem, target.is_error = "not captioned: the caption model is not available", True
+    apply_context(targets, non_english=settings.non_english, max_length=settings.max_alt_length)
     add_warnings(targets)
     report_targets(targets, log)
 
@@ -143,11 +150,12 @@ class _LoadFailureAsUnavailable:
     def __init__(self, captioner: CaptionSource) -> None:
         self._captioner = captioner
 
-    def caption_results(self, images: Sequence[str | bytes]) -> list[Any]:
+    def caption_results(self, images: Sequence[str | bytes], *,
+                        contexts: Sequence[ImageContext] | None = None) -> list[Any]:
         from alttext.caption.model import ModelUnavailable
 
         try:
-            return self._captioner.caption_results(images)
+            return self._captioner.caption_results(images, contexts=contexts)
         except ModelUnavailable as error:
             raise CaptionerUnavailable(str(error)) from None
 

@@ -21,8 +21,6 @@ def add_warnings(targets: Sequence[Target]) -> None:
     _same_caption_on_one_page(proposed)
     for target in proposed:
         assert target.alt is not None
-        if target.ref.caption and _same_words(target.alt, target.ref.caption, contained=True):
-            target.warnings.append("repeats the figure's caption; alt text should add what the caption does not say")
         if _repeats_file_name(target.alt, target.ref.src):
             target.warnings.append("only repeats the image's file name")
         if target.hit_limit:

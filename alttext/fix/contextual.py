@@ -1,0 +1,145 @@
+"""Proposals that fit the page: the document's context and language applied to each caption.
+
+Runs after captioning, before the reviewer warnings, on every target whose
+alt text came from the captioner:
+
+1. an image that is the only content of a link gets the link's name
+   (alttext.fix.link_purpose); the model's description becomes a note;
+2. a proposal that repeats the figure caption gets that repetition cut out,
+   or no proposal at all when nothing else is left: a screen reader reads the
+   caption right after the image;
+3. on a page whose language is not English, the English words of the model
+   are never written silently (see `non_english`).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from alttext.context import is_english
+from alttext.fix.link_purpose import link_purpose
+from alttext.fix.plan import Target
+from alttext.fix.slots import normalize_alt
+
+NON_ENGLISH_POLICIES = ("text-only", "warn", "review")
+DEFAULT_NON_ENGLISH = "text-only"
+_WORD = re.compile(r"[^\W_]+")
+_FILLER = frozenset({"a", "an", "the"})
+# Words that only join the cut-out caption to what is left ("a chart *of* sales").
+_DANGLING = re.compile(r"(?i)(?:\s+(?:of|by|with|for|in|on|at|to|from|and|showing|shows|about))+\s*$")
+_MIN_LEFT_WORDS = 2  # fewer words left after cutting out the caption say nothing of their own
+
+
+def apply_context(targets: Sequence[Target], *, non_english: str = DEFAULT_NON_ENGLISH, max_length: int = 125) -> None:
+    """Adjust every captioned proposal to its context; see the module docstring."""
+    if non_english not in NON_ENGLISH_POLICIES:
+        raise ValueError(f"non-english must be one of {', '.join(NON_ENGLISH_POLICIES)}, not {non_english!r}")
+    for target in targets:
+        if not target.captioned or target.alt is None or target.problem:
+            continue
+        _name_the_link(target)
+        _without_figure_caption(target)
+        if not is_english(target.context.language_code):
+            _apply_language_policy(target, non_english, max_length)
+
+
+def _name_the_link(target: Target) -> None:
+    link = target.context.link
+    if link is None or not link.only_content:
+        return
+    name = link_purpose(link.target.value, target.ref.src, target.image_text, target.salient)
+    if not name:
+        return
+    described = target.alt
+    target.alt = normalize_alt(name)
+    target.warnings.append(
+        f"the image is the only content of a link to {link.target.value} (line {link.target.line}): "
+        f"its alt text names the link, not the picture (the model saw: {described!r})"
+    )
+
+
+def _without_figure_caption(target: Target) -> None:
+    caption = target.context.figure_caption
+    if caption is None or not target.alt:
+        return
+    shorter = without_repetition(target.alt, caption.value)
+    if shorter == target.alt:
+        return
+    where = f"line {caption.line}" if caption.line else "the document"
+    if shorter is None:
+        target.warnings.append(f"the proposal repeats the figure's caption ({where}), which is read next to the "
+                               "image: write what the caption does not say, or nothing more")
+        target.problem = "no proposal: the caption model only repeated the figure's caption"
+        return
+    target.warnings.append(f"cut the words that repeat the figure's caption ({where}) out of the proposal")
+    target.alt = shorter
+
+
+def without_repetition(alt: str, caption: str) -> str | None:
+    """`alt` without the words of `caption` it repeats word for word.
+
+    None when the alt text says nothing else (it is the caption, or a part of
+    it); `alt` itself when it does not repeat the caption.
+    """
+    alt_words, caption_words = _words(alt), _words(caption)
+    if not alt_words or not caption_words:
+        return alt
+    if _contains(caption_words, alt_words):
+        return None
+    # Only a caption of some words that starts or ends the alt text is cut: cutting
+    # from the middle (or cutting one word) would leave a sentence without its subject.
+    if len(caption_words) < _MIN_LEFT_WORDS or not (
+        alt_words[: len(caption_words)] == caption_words or alt_words[-len(caption_words) :] == caption_words
+    ):
+        return alt
+    pattern = r"[\W_]+".join(rf"(?:(?:a|an|the)[\W_]+)?{re.escape(word)}" for word in caption_words)
+    left = re.sub(rf"(?i)^\W*{pattern}\b|\b{pattern}\W*$", " ", alt, count=1)
+    left = re.sub(r"\s+([,.;:])", r"\1", " ".join(left.split())).strip(" ,;:-")
+    left = _DANGLING.sub("", left).strip(" ,;:-")
+    if len(_words(left)) < _MIN_LEFT_WORDS:
+        return None
+    return normalize_alt(left[:1].upper() + left[1:])
+
+
+def _words(text: str) -> list[str]:
+    return [word for word in (w.lower() for w in _WORD.findall(text)) if word not in _FILLER]
+
+
+def _contains(words: list[str], part: list[str]) -> bool:
+    return f" {' '.join(part)} " in f" {' '.join(words)} "
+
+
+def _apply_language_policy(target: Target, policy: str, max_length: int) -> None:
+    language = target.context.language
+    assert language is not None
+    said = f"the page's language is {language.describe()}"
+    if policy == "warn":
+        target.warnings.append(f"{said}, and this proposal is in English: translate it before publishing")
+        return
+    if policy == "review":
+        target.warnings.append(f"{said}; the English proposal is left for a person to translate")
+        target.problem = "left for review: the page is not in English"
+        return
+    text = text_only_alt(target.image_text, target.salient, max_length)
+    if text is None:
+        target.warnings.append(f"{said}; no text was read from the image, and the model writes only English")
+        target.problem = "left for review: the page is not in English and the image holds no text to use"
+        return
+    if text != target.alt:
+        target.warnings.append(f"{said}: the proposal keeps only the text read from the image, "
+                               f"without the English description {target.alt!r}")
+    target.alt = text
+
+
+def text_only_alt(image_text: str, salient: Sequence[str], max_length: int) -> str | None:
+    """Alt text made only of the text read from the image (it is in the page's language already)."""
+    parts = [part for part in (salient or (image_text,)) if part and part.strip()]
+    if not parts:
+        return None
+    try:
+        from alttext.caption.compose import compose_alt
+    except ImportError:
+        joined = normalize_alt(" ".join(parts))
+        return joined if len(joined) <= max_length else joined[: max_length - 1].rstrip() + "\u2026"
+    return normalize_alt(compose_alt(None, None, tuple(parts), max_length)) or None
