@@ -32,6 +32,8 @@ PASS_THROUGH_KEYS = frozenset(
         "fetch-remote",
         "decorative-markdown",
         "caption-max-length",
+        "language",
+        "non-english",
     }
 )
 _LIST_KEYS = ("include", "exclude", "select", "ignore")

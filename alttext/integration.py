@@ -89,19 +89,38 @@ def propose(
     device: str | None = None,
     cache: str | None = None,
     settings: Any = None,
+    language: Any = None,
 ) -> Proposals:
-    """Scan `sources`, resolve and caption each image without alt text, as `alttext suggest` does."""
+    """Scan `sources`, resolve and caption each image without alt text, as `alttext suggest` does.
+
+    `language` (an alttext.context.Sourced) is the host's site language: MkDocs'
+    `theme.language`, Sphinx's `language`; it overrides [tool.alttext] `language`.
+    """
     from alttext.fix import run as pipeline
 
-    settings = settings or pipeline.Settings(
-        paths=tuple(sources), root=root, site_root=site_root, config_root=root,
-        captioner_options=_given_options(model, device, cache),
-    )
+    if settings is None:
+        config_language, non_english = _language_config(root)
+        settings = pipeline.Settings(
+            paths=tuple(sources), root=root, site_root=site_root, config_root=root,
+            captioner_options=_given_options(model, device, cache),
+            language=language or config_language, non_english=non_english,
+        )
     stream = io.StringIO()
     log = pipeline.Log(stream=stream)
     collected = pipeline.collect(settings, log) if settings.paths else pipeline.Collected()
     pipeline.caption(collected, settings, log)
     return Proposals(collected, stream, log)
+
+
+def _language_config(root: str) -> tuple[Any, str]:
+    """[tool.alttext] `language` and `non-english` of the project at `root`."""
+    from alttext.config import find_pyproject, load_config
+    from alttext.language import DEFAULT_NON_ENGLISH, from_config
+
+    source = find_pyproject(root)
+    if source is None:
+        return None, DEFAULT_NON_ENGLISH
+    return from_config(load_config(source).extra, source)
 
 
 def write_proposals(proposals: Proposals) -> WriteOutcome:
@@ -122,11 +141,13 @@ def write_alt_text(
     model: str | None = None,
     device: str | None = None,
     cache: str | None = None,
+    language: Any = None,
 ) -> WriteOutcome:
     """Caption and write alt text into `sources` exactly as `alttext fix` does (proven, atomic edits)."""
     if not sources:
         return WriteOutcome()
-    proposals = propose(sources, root=root, site_root=site_root, model=model, device=device, cache=cache)
+    proposals = propose(sources, root=root, site_root=site_root, model=model, device=device, cache=cache,
+                        language=language)
     return write_proposals(proposals)
 
 

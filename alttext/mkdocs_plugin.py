@@ -45,6 +45,7 @@ class AltTextPlugin(BasePlugin[AltTextConfig]):
         self.root = "."
         self.docs_dir = "."
         self.check_config: Any = None
+        self.language: Any = None  # theme.language: the pages' language where they declare none
         # Per Markdown page: each image in source order, as (image file, alt text to fill or None).
         self.page_images: dict[str, list[tuple[str | None, str | None]]] = {}
 
@@ -60,6 +61,7 @@ class AltTextPlugin(BasePlugin[AltTextConfig]):
             self.check_config = load_config(pyproject) if pyproject else Config(root=self.root)
         except ConfigError as error:
             raise PluginError(f"alttext: {error}") from None
+        self.language = _theme_language(config)
 
     def on_files(self, files: Any, *, config: Any) -> None:
         sources = self._sources(files)
@@ -113,7 +115,8 @@ class AltTextPlugin(BasePlugin[AltTextConfig]):
     def _write(self, sources: list[str]) -> None:
         from alttext.integration import write_alt_text
 
-        outcome = write_alt_text(sources, root=self.root, site_root=self.docs_dir, **self._caption_settings())
+        outcome = write_alt_text(sources, root=self.root, site_root=self.docs_dir, language=self.language,
+                                 **self._caption_settings())
         for message in outcome.messages:
             log.info(self._relative(message))
         for path in outcome.changed:
@@ -124,7 +127,8 @@ class AltTextPlugin(BasePlugin[AltTextConfig]):
         from alttext.fix.resolve import Resolver
         from alttext.integration import propose
 
-        proposals = propose(sources, root=self.root, site_root=self.docs_dir, **self._caption_settings())
+        proposals = propose(sources, root=self.root, site_root=self.docs_dir, language=self.language,
+                            **self._caption_settings())
         self._log_messages(proposals.messages)
         resolver = Resolver(project_root=self.root, site_root=self.docs_dir)
         self.page_images = {}
@@ -196,3 +200,18 @@ def _alt_edit(html: str, start: int, end: int, alt: str) -> Any:
     if empty:
         return Edit(start + empty.start(), start + empty.end(), f' alt="{alt}"')
     return Edit(start + len("<img"), start + len("<img"), f' alt="{alt}"')
+
+
+def _theme_language(config: Any) -> Any:
+    """The theme's `language` (Material and most themes) or `locale` (MkDocs' own themes)."""
+    from alttext.context import Sourced
+
+    theme = config.theme
+    for key in ("language", "locale"):
+        try:
+            value = theme[key]
+        except (KeyError, TypeError):
+            continue
+        if value:
+            return Sourced(str(value), origin=f"mkdocs.yml theme.{key}")
+    return None

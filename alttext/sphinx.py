@@ -251,6 +251,13 @@ def _caption_settings(app: Sphinx) -> dict[str, Any]:
     }
 
 
+def _language(app: Sphinx) -> Any:
+    """Sphinx's `language`: the language its pages are built in (`<html lang>`)."""
+    from alttext.context import Sourced
+
+    return Sourced(str(app.config.language), origin="conf.py language") if app.config.language else None
+
+
 def _warn_plain(message: str, subtype: str) -> None:
     from sphinx.util import logging
 
@@ -265,7 +272,8 @@ def _write_sources(app: Sphinx, sources: list[str]) -> None:
 
     logger = logging.getLogger(__name__)
     srcdir = os.path.abspath(app.srcdir)
-    outcome = write_alt_text(sources, root=os.path.dirname(srcdir), site_root=srcdir, **_caption_settings(app))
+    outcome = write_alt_text(sources, root=os.path.dirname(srcdir), site_root=srcdir, language=_language(app),
+                             **_caption_settings(app))
     for message in outcome.messages:
         if ": error: " in message or message.startswith("alttext: error"):
             _warn_plain(message, "write")

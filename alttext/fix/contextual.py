@@ -21,9 +21,7 @@ from alttext.context import is_english
 from alttext.fix.link_purpose import link_purpose
 from alttext.fix.plan import Target
 from alttext.fix.slots import normalize_alt
-
-NON_ENGLISH_POLICIES = ("text-only", "warn", "review")
-DEFAULT_NON_ENGLISH = "text-only"
+from alttext.language import DEFAULT_NON_ENGLISH, NON_ENGLISH_POLICIES
 _WORD = re.compile(r"[^\W_]+")
 _FILLER = frozenset({"a", "an", "the"})
 # Words that only join the cut-out caption to what is left ("a chart *of* sales").

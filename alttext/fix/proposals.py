@@ -84,6 +84,7 @@ def _entry(target: Target, document: bytes, base: str) -> dict[str, Any]:
         "status": "proposed" if target.alt and not target.problem else "skip",
         "kind": target.ref.kind,
         "figure_caption": target.ref.caption,
+        "context": target.context.as_dict(),
         "warnings": list(target.warnings),
     }
     if target.problem:

@@ -76,13 +76,26 @@ def _card(number: int, target: Target, base: str) -> str:
     else:
         kind = "problem error" if target.is_error else "problem"
         body.append(f'<div class="{kind}">{html.escape(target.problem or "no proposal")}</div>')
-    if target.ref.caption:
-        body.append(f'<div class="caption">Figure caption: {html.escape(target.ref.caption)}</div>')
+    body += context_lines(target)
     if target.warnings:
         items = "".join(f"<li>{html.escape(warning)}</li>" for warning in target.warnings)
         body.append(f'<ul class="warnings">{items}</ul>')
     return (f'<section class="card" id="image-{number}">\n<div class="thumb">{_thumbnail(target)}</div>\n'
             f'<div>{"".join(body)}</div>\n</section>')
+
+
+def context_lines(target: Target) -> list[str]:
+    """What the document says around the image, each piece with where it was read."""
+    context = target.context
+    pieces = [("Figure caption", context.figure_caption), ("Heading", context.heading),
+              ("Page title", context.page_title), ("Language", context.language)]
+    lines = [f'<div class="caption">{label}: {html.escape(piece.describe())}</div>'
+             for label, piece in pieces if piece is not None]
+    if context.link is not None:
+        alone = "the image is its only content" if context.link.only_content else f"with text {context.link.text!r}"
+        lines.insert(1, f'<div class="caption">Link to: {html.escape(context.link.target.describe())}, '
+                        f'{html.escape(alone)}</div>')
+    return lines
 
 
 def _thumbnail(target: Target) -> str:

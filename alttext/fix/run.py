@@ -18,10 +18,11 @@ from alttext.context import ImageContext, Sourced
 from alttext.document import DocumentError, read_document
 from alttext.config import DEFAULT_MAX_ALT_LENGTH
 from alttext.fix.captions import CaptionSource, caption_targets, pending
-from alttext.fix.contextual import DEFAULT_NON_ENGLISH, apply_context
+from alttext.fix.contextual import apply_context
 from alttext.fix.plan import DocumentPlan, Rewrite, Target, plan_document, rewrite
 from alttext.fix.resolve import Resolver
 from alttext.fix.warn import add_warnings
+from alttext.language import DEFAULT_NON_ENGLISH
 from alttext.scan import syntax_for_path
 
 DEFAULT_MAX_TOKENS = 16
