@@ -26,7 +26,7 @@ _WORD = re.compile(r"[^\W_]+")
 _FILLER = frozenset({"a", "an", "the"})
 # Words that only join the cut-out caption to what is left ("a chart *of* sales").
 _DANGLING = re.compile(r"(?i)(?:\s+(?:of|by|with|for|in|on|at|to|from|and|showing|shows|about))+\s*$")
-_MIN_LEFT_WORDS = 2  # fewer words left after cutting out the caption say nothing of their own
+_MIN_LEFT_WORDS = 1  # a proposal with no word of its own left after the cut is no proposal
 
 
 def apply_context(targets: Sequence[Target], *, non_english: str = DEFAULT_NON_ENGLISH, max_length: int = 125) -> None:
