@@ -167,3 +167,13 @@ def test_write_patches_rst_and_markdown_sources(site: Path, tiny_model_dir: Path
     # A check build afterwards finds nothing left.
     status, warnings, _ = build(site, "-W")
     assert (status, warnings) == (0, "")
+
+
+def test_write_on_a_french_project_leaves_images_without_text_for_review(
+    site: Path, tiny_model_dir: Path, tmp_path: Path
+) -> None:
+    before = {path: path.read_bytes() for path in site.rglob("*") if path.is_file()}
+    status, warnings, out = build(site, "-D", "language=fr", *model_options(tiny_model_dir, tmp_path, "write"))
+    assert status == 0, warnings
+    assert {path: path.read_bytes() for path in site.rglob("*") if path.is_file()} == before
+    assert '<html lang="fr"' in (out / "index.html").read_text(encoding="utf-8")
