@@ -37,6 +37,10 @@ DOG = CAPTIONS["dog.png"]
                      "", (), "Code coverage", id="codecov"),
         pytest.param("https://gitlab.com/g/p/-/pipelines", "https://gitlab.com/g/p/badges/main/pipeline.svg",
                      "", (), "Pipeline status", id="gitlab-pipeline"),
+        pytest.param("https://ci.example/", "img/status/badge.svg", "nightly: ok", (), "nightly: ok",
+                     id="unknown-badge-says-it-itself"),
+        pytest.param("https://github.com/o/r/actions", "https://github.com/o/r/actions/workflows/ci.yml/badge.svg",
+                     "CI - failing", (), "Build status: failing", id="actions-badge-text-with-dash"),
         pytest.param("https://acme.dev/", "img/logo.png", "", (), "Acme home page", id="logo-to-home-page"),
         pytest.param("/", "img/logo.png", "Acme Cloud", ("Acme Cloud",), "Acme Cloud home page", id="logo-with-text"),
         pytest.param("index.html", "img/logo.png", "", (), "Home page", id="relative-home"),
@@ -133,6 +137,25 @@ def test_the_image_s_text_names_a_linked_logo(tmp_path: Path) -> None:
     captioner = ReadingCaptions({"dog.png": ("Acme Cloud",)})
     (target,) = _run(tmp_path, {"guide.md": "[![](img/dog.png)](/)\n"}, captioner)
     assert target.alt == "Acme Cloud home page"
+
+
+def test_a_linked_svg_badge_is_named_by_its_own_title(tmp_path: Path) -> None:
+    (tmp_path / "badge.svg").write_text(
+        '<svg xmlns="http://www.w3.org/2000/svg"><title>docs: passing</title></svg>', encoding="utf-8")
+    captioner = FixedCaptions()
+    page = "[![](badge.svg)](https://readthedocs.org/projects/acme/)\n"
+    (target,) = _run(tmp_path, {"README.md": page}, captioner)
+    assert target.alt == "docs: passing" and target.problem is None
+    assert captioner.calls == []  # an SVG is never sent to the model
+
+
+def test_a_remote_badge_that_was_not_fetched_is_named_by_its_url(tmp_path: Path) -> None:
+    page = ("[![](https://github.com/acme/tool/actions/workflows/ci.yml/badge.svg)](https://github.com/acme/tool/actions)\n"
+            "\n[![](https://example.com/photo.png)](https://example.com/)\n")
+    badge, photo = _run(tmp_path, {"README.md": page})
+    assert badge.alt == "Build status" and badge.problem is None
+    assert any("its URL says what it reports" in warning for warning in badge.warnings)
+    assert photo.alt is None and photo.problem is not None  # not fetched, and no badge: nothing to say
 
 
 def test_a_proposal_that_repeats_the_figure_caption(tmp_path: Path) -> None:

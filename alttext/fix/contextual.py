@@ -18,7 +18,7 @@ import re
 from collections.abc import Sequence
 
 from alttext.context import is_english
-from alttext.fix.link_purpose import link_purpose
+from alttext.fix.link_purpose import badge_label, link_purpose
 from alttext.fix.plan import Target
 from alttext.fix.slots import normalize_alt
 from alttext.language import DEFAULT_NON_ENGLISH, NON_ENGLISH_POLICIES
@@ -34,27 +34,41 @@ def apply_context(targets: Sequence[Target], *, non_english: str = DEFAULT_NON_E
     if non_english not in NON_ENGLISH_POLICIES:
         raise ValueError(f"non-english must be one of {', '.join(NON_ENGLISH_POLICIES)}, not {non_english!r}")
     for target in targets:
-        if not target.captioned or target.alt is None or target.problem:
+        named = target.context.is_functional and _name_the_link(target)
+        if not (target.captioned or named) or target.alt is None or target.problem:
             continue
-        _name_the_link(target)
         _without_figure_caption(target)
         if not is_english(target.context.language_code):
             _apply_language_policy(target, non_english, max_length)
 
 
-def _name_the_link(target: Target) -> None:
+def _name_the_link(target: Target) -> bool:
+    """Give a linked image the link's name; True when it got one.
+
+    Besides captioned images, this names an SVG by its own title's text (a
+    badge's `<title>build: passing</title>`), and a remote status badge that was
+    not fetched: its URL says what it reports.
+    """
     link = target.context.link
-    if link is None or not link.only_content:
-        return
+    assert link is not None
+    own_title = target.image.text if not target.captioned and target.problem is None else None
+    remote_badge = (target.alt is None and not target.is_error and target.image.payload is None
+                    and badge_label(target.ref.src) is not None)
+    if not (target.captioned and not target.problem) and own_title is None and not remote_badge:
+        return False
+    if own_title is not None and not target.image_text:
+        target.image_text = own_title
     name = link_purpose(link.target.value, target.ref.src, target.image_text, target.salient)
     if not name:
-        return
-    described = target.alt
-    target.alt = normalize_alt(name)
+        return False
+    seen = f"the model saw: {target.alt!r}" if target.captioned else f"the image says: {own_title!r}" if own_title else (
+        "the badge was not fetched; its URL says what it reports")
+    target.alt, target.problem = normalize_alt(name), None
     target.warnings.append(
         f"the image is the only content of a link to {link.target.value} (line {link.target.line}): "
-        f"its alt text names the link, not the picture (the model saw: {described!r})"
+        f"its alt text names the link, not the picture ({seen})"
     )
+    return True
 
 
 def _without_figure_caption(target: Target) -> None:

@@ -80,13 +80,16 @@ _SITE_NAMES = {
     "mastodon.social": "Mastodon",
 }
 _HOME_PATHS = frozenset({"", "/", "./", ".", "index.html", "/index.html", "./index.html", "index.md"})
+_BADGE_TEXT_SEPARATOR = re.compile(r"\s*(?::|\s-\s|\|)\s*")
 _SEPARATORS = re.compile(r"[-_.+\s]+")
 
 
 def link_purpose(target: str, src: str, image_text: str = "", salient: Sequence[str] = ()) -> str | None:
     """The name of a link whose only content is the image at `src`; None when nothing fits."""
     parts = [part.strip() for part in (salient or ([image_text] if image_text.strip() else [])) if part.strip()]
-    badge = badge_label(src, target)
+    badge = badge_label(src)
+    if badge == "":  # a badge of unknown kind: its own text says what it reports
+        return " ".join(parts) or "Status badge"
     if badge is not None:
         return _with_value(badge, parts)
     words = " ".join(parts)
@@ -100,8 +103,9 @@ def link_purpose(target: str, src: str, image_text: str = "", salient: Sequence[
     return place or _destination(url)
 
 
-def badge_label(src: str, target: str = "") -> str | None:
-    """What a status badge at `src` reports ("Build status", "build: passing"), or None if it is no badge."""
+def badge_label(src: str) -> str | None:
+    """What a status badge at `src` reports ("Build status", "build: passing"); "" for a badge
+    that does not say; None if it is no badge."""
     url = urllib.parse.urlsplit(src)
     host = url.netloc.lower()
     path = urllib.parse.unquote(url.path)
@@ -118,7 +122,7 @@ def badge_label(src: str, target: str = "") -> str | None:
             return "Pipeline status"
         if "coverage" in path:
             return "Code coverage"
-        return "Status" if "/actions" in target or "ci" in target.lower() else "Badge"
+        return ""
     return None
 
 
@@ -132,15 +136,19 @@ def _shields_label(path: str) -> str:
         if len(texts) == 2:  # label-less: message-color
             return texts[0]
     route = path.strip("/")
-    return next((label for prefix, label in _SHIELDS_ROUTES if route.startswith(prefix)), "Badge")
+    return next((label for prefix, label in _SHIELDS_ROUTES if route.startswith(prefix)), "")
 
 
 def _with_value(label: str, parts: Sequence[str]) -> str:
     """A dynamic badge's label with the value read from its image ("Build status: passing")."""
     if ":" in label or not parts:
         return label
-    value = parts[-1] if len(parts) > 1 else " ".join(parts[0].split()[1:]) or parts[0]
-    return f"{label}: {value}"
+    if len(parts) > 1:
+        value = parts[-1]
+    else:  # "build: passing", "CI - passing", "build | passing", "build passing"
+        pieces = _BADGE_TEXT_SEPARATOR.split(parts[0], maxsplit=1)
+        value = pieces[1] if len(pieces) > 1 else " ".join(parts[0].split()[1:]) or parts[0]
+    return f"{label}: {value.strip()}"
 
 
 def _is_home(url: urllib.parse.SplitResult) -> bool:
