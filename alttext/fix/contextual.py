@@ -22,6 +22,7 @@ from alttext.fix.link_purpose import badge_label, link_purpose
 from alttext.fix.plan import Target
 from alttext.fix.slots import normalize_alt
 from alttext.language import DEFAULT_NON_ENGLISH, NON_ENGLISH_POLICIES
+
 _WORD = re.compile(r"[^\W_]+")
 _FILLER = frozenset({"a", "an", "the"})
 # Words that only join the cut-out caption to what is left ("a chart *of* sales").

@@ -14,9 +14,9 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import IO, Any
 
+from alttext.config import DEFAULT_MAX_ALT_LENGTH
 from alttext.context import ImageContext, Sourced
 from alttext.document import DocumentError, read_document
-from alttext.config import DEFAULT_MAX_ALT_LENGTH
 from alttext.fix.captions import CaptionSource, caption_targets, pending
 from alttext.fix.contextual import apply_context
 from alttext.fix.plan import DocumentPlan, Rewrite, Target, plan_document, rewrite

@@ -23,7 +23,12 @@ from typing import TYPE_CHECKING, Any
 from alttext.context import ImageContext, Link, Sourced, SourcedAt
 from alttext.scan.base import ImageRef
 from alttext.scan.context_rst import directive_caption, directive_target
-from alttext.scan.markdown import _FRONT_MATTER, _mask_front_matter, _normalize, _remember_position
+from alttext.scan.markdown import (
+    _FRONT_MATTER,
+    _mask_front_matter,
+    _normalize,
+    _remember_position,
+)
 from alttext.scan.markdown_blocks import open_extension_blocks
 from alttext.scan.markdown_positions import OffsetMap, SourceLines, block_map, cell_map
 
