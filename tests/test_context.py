@@ -76,11 +76,6 @@ HTML_CASES = [
 ]
 
 
-@pytest.mark.parametrize(("text", "expected"), HTML_CASES)
-def test_html_context(text: str, expected: list[dict[str, tuple[object, ...]]]) -> None:
-    assert _contexts(text, "html") == expected
-
-
 MARKDOWN_CASES = [
     pytest.param(
         '---\ntitle: "Guide d\'installation"\nlang: fr\n---\n\n# Accueil\n\n![](a.png)\n',
@@ -131,11 +126,6 @@ MARKDOWN_CASES = [
 ]
 
 
-@pytest.mark.parametrize(("text", "expected"), MARKDOWN_CASES)
-def test_markdown_context(text: str, expected: list[dict[str, tuple[object, ...]]]) -> None:
-    assert _contexts(text, "markdown") == expected
-
-
 RST_CASES = [
     pytest.param(
         "=======\n Guide\n=======\n\nInstall\n-------\n\n.. image:: a.png\n",
@@ -165,9 +155,16 @@ RST_CASES = [
 ]
 
 
-@pytest.mark.parametrize(("text", "expected"), RST_CASES)
-def test_rst_context(text: str, expected: list[dict[str, tuple[object, ...]]]) -> None:
-    assert _contexts(text, "rst") == expected
+@pytest.mark.parametrize(
+    ("syntax", "text", "expected"),
+    [
+        pytest.param(syntax, *case.values, id=f"{syntax}-{case.id}")
+        for syntax, cases in (("html", HTML_CASES), ("markdown", MARKDOWN_CASES), ("rst", RST_CASES))
+        for case in cases
+    ],
+)
+def test_context(syntax: str, text: str, expected: list[dict[str, tuple[object, ...]]]) -> None:
+    assert _contexts(text, syntax) == expected
 
 
 @pytest.mark.parametrize(
