@@ -279,3 +279,15 @@ def test_captioner_takes_contexts_without_changing_captions(tiny_model_dir: Path
     assert captioner.caption_results(paths, contexts=contexts) == captioner.caption_results(paths)
     with pytest.raises(ValueError, match="1 contexts for 2 images"):
         captioner.caption_results(paths, contexts=contexts[:1])
+
+
+def test_a_page_whose_context_cannot_be_read_still_gets_proposals(tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    def unreadable(*_args: object) -> list[ImageContext]:
+        raise RecursionError("maximum recursion depth exceeded")
+
+    monkeypatch.setattr("alttext.fix.plan.image_contexts", unreadable)
+    (target,) = _run(tmp_path, {"guide.md": "[![](img/dog.png)](/)\n"})
+    assert target.alt == DOG and target.context == ImageContext()
+    assert target.warnings == [("the page around the image could not be read (RecursionError); "
+                                "the proposal ignores its caption, link and language")]

@@ -103,10 +103,22 @@ def plan_document(document: Document, syntax: str, resolver: Resolver,
             target.alt = normalize_alt(image.text)  # an SVG's own title says it best
         targets.append(target)
     if targets:  # context costs a second look at the document: only where proposals are made
-        contexts = image_contexts(document.text, syntax, images)
-        for target in targets:
-            target.context = contexts[target.index].with_default_language(language)
+        _add_contexts(document, syntax, images, targets, language)
     return DocumentPlan(document.path, syntax, document, images, targets)
+
+
+def _add_contexts(document: Document, syntax: str, images: list[ImageRef], targets: list[Target],
+                  language: Sourced | None) -> None:
+    """Each target's context; a document whose context cannot be read still gets its proposals."""
+    try:
+        contexts = image_contexts(document.text, syntax, images)
+    except Exception as error:  # noqa: BLE001 - context improves proposals; losing it must not lose the file
+        contexts = [ImageContext() for _ in images]
+        for target in targets:
+            target.warnings.append(f"the page around the image could not be read ({type(error).__name__}); "
+                                   "the proposal ignores its caption, link and language")
+    for target in targets:
+        target.context = contexts[target.index].with_default_language(language)
 
 
 def rewrite(plan: DocumentPlan, alts: Mapping[int, str] | None = None) -> Rewrite:
