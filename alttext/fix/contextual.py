@@ -9,7 +9,7 @@ alt text came from the captioner:
    or no proposal at all when nothing else is left: a screen reader reads the
    caption right after the image;
 3. on a page whose language is not English, the English words of the model
-   are never written silently (see `non_english`).
+   are never written silently (alttext.fix.language_policy).
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ import re
 from collections.abc import Sequence
 
 from alttext.context import is_english
+from alttext.fix.language_policy import decide
 from alttext.fix.link_purpose import badge_label, link_purpose
 from alttext.fix.plan import Target
 from alttext.fix.slots import normalize_alt
@@ -124,35 +125,12 @@ def _contains(words: list[str], part: list[str]) -> bool:
 
 
 def _apply_language_policy(target: Target, policy: str, max_length: int) -> None:
-    language = target.context.language
-    assert language is not None
-    said = f"the page's language is {language.describe()}"
-    if policy == "warn":
-        target.warnings.append(f"{said}, and this proposal is in English: translate it before publishing")
-        return
-    if policy == "review":
-        target.warnings.append(f"{said}; the English proposal is left for a person to translate")
-        target.problem = "left for review: the page is not in English"
-        return
-    text = text_only_alt(target.image_text, target.salient, max_length)
-    if text is None:
-        target.warnings.append(f"{said}; no text was read from the image, and the model writes only English")
-        target.problem = "left for review: the page is not in English and the image holds no text to use"
-        return
-    if text != target.alt:
-        target.warnings.append(f"{said}: the proposal keeps only the text read from the image, "
-                               f"without the English description {target.alt!r}")
-    target.alt = text
-
-
-def text_only_alt(image_text: str, salient: Sequence[str], max_length: int) -> str | None:
-    """Alt text made only of the text read from the image (it is in the page's language already)."""
-    parts = [part for part in (salient or (image_text,)) if part and part.strip()]
-    if not parts:
-        return None
-    try:
-        from alttext.caption.compose import compose_alt
-    except ImportError:
-        joined = normalize_alt(" ".join(parts))
-        return joined if len(joined) <= max_length else joined[: max_length - 1].rstrip() + "\u2026"
-    return normalize_alt(compose_alt(None, None, tuple(parts), max_length)) or None
+    assert target.alt is not None and target.context.language is not None
+    decision = decide(target.alt, target.image_text, target.salient,
+                      language=target.context.language, policy=policy, max_length=max_length)
+    if decision.warning:
+        target.warnings.append(decision.warning)
+    if decision.problem:
+        target.problem = decision.problem
+    else:
+        target.alt = decision.alt
