@@ -21,11 +21,20 @@ def _given_options(model: str | None, device: str | None, cache: str | None) -> 
 
 
 def caption_images(
-    paths: Sequence[str], *, model: str | None = None, device: str | None = None, cache: str | None = None
+    paths: Sequence[str], *, model: str | None = None, device: str | None = None, cache: str | None = None,
+    language: Any = None, non_english: str | None = None,
 ) -> tuple[dict[str, str], list[str]]:
-    """Alt text for each image file (by the path given), and one message per image that got none."""
+    """Alt text for each image file (by the path given), and one message per image that got none.
+
+    On a site whose `language` (an alttext.context.Sourced) is not English, the
+    `non_english` policy decides what is kept (alttext.fix.language_policy).
+    """
+    from alttext.config import DEFAULT_MAX_ALT_LENGTH
+    from alttext.context import is_english
+    from alttext.fix.language_policy import decide
     from alttext.fix.run import CaptionerUnavailable, Settings, default_captioner
     from alttext.fix.slots import normalize_alt
+    from alttext.language import DEFAULT_NON_ENGLISH
 
     if not paths:
         return {}, []
@@ -39,7 +48,14 @@ def caption_images(
     for path, result in zip(paths, results):
         failure = getattr(result, "error", None)
         alt = "" if failure else normalize_alt(result.caption or "")
-        if alt:
+        if alt and language is not None and not is_english(language.value):
+            decision = decide(alt, getattr(result, "text", None) or "", getattr(result, "salient", None) or (),
+                              language=language, policy=non_english or DEFAULT_NON_ENGLISH,
+                              max_length=DEFAULT_MAX_ALT_LENGTH)
+            problems += [f"{path}: {message}" for message in (decision.problem, decision.warning) if message]
+            if decision.alt and not decision.problem:
+                captions[path] = decision.alt
+        elif alt:
             captions[path] = alt
         else:
             problems.append(f"{path}: cannot caption image: {failure or 'the model gave no usable caption'}")
@@ -99,7 +115,7 @@ def propose(
     from alttext.fix import run as pipeline
 
     if settings is None:
-        config_language, non_english = _language_config(root)
+        config_language, non_english = language_config(root)
         settings = pipeline.Settings(
             paths=tuple(sources), root=root, site_root=site_root, config_root=root,
             captioner_options=_given_options(model, device, cache),
@@ -112,7 +128,7 @@ def propose(
     return Proposals(collected, stream, log)
 
 
-def _language_config(root: str) -> tuple[Any, str]:
+def language_config(root: str) -> tuple[Any, str]:
     """[tool.alttext] `language` and `non-english` of the project at `root`."""
     from alttext.config import find_pyproject, load_config
     from alttext.language import DEFAULT_NON_ENGLISH, from_config

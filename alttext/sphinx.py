@@ -235,7 +235,7 @@ def caption_missing(app: Sphinx, env: BuildEnvironment) -> list[str]:
         _write_sources(app, sorted({item.source for item in everything}))
     # After a write these are all cache hits: the model is not loaded twice.
     paths = sorted({os.path.join(app.srcdir, item.image_path) for item in everything if item.image_path})
-    captions, problems = caption_images(paths, **_caption_settings(app))
+    captions, problems = caption_images(paths, **_caption_settings(app), **_language_settings(app))
     env.alttext_captions = captions  # type: ignore[attr-defined]
     for problem in problems:
         _warn_plain(problem, "caption")
@@ -249,6 +249,13 @@ def _caption_settings(app: Sphinx) -> dict[str, Any]:
         "device": app.config.alttext_device,
         "cache": os.path.join(app.confdir, cache) if cache else None,
     }
+
+
+def _language_settings(app: Sphinx) -> dict[str, Any]:
+    """The project's language and the [tool.alttext] policy for one that is not English."""
+    from alttext.integration import language_config
+
+    return {"language": _language(app), "non_english": language_config(os.path.dirname(os.path.abspath(app.srcdir)))[1]}
 
 
 def _language(app: Sphinx) -> Any:
