@@ -66,6 +66,7 @@ def _name_the_link(target: Target) -> bool:
     seen = f"the model saw: {target.alt!r}" if target.captioned else f"the image says: {own_title!r}" if own_title else (
         "the badge was not fetched; its URL says what it reports")
     target.alt, target.problem = normalize_alt(name), None
+    target.hit_limit = False  # the model's caption, which may have been cut short, is not the proposal
     target.warnings.append(
         f"the image is the only content of a link to {link.target.value} (line {link.target.line}): "
         f"its alt text names the link, not the picture ({seen})"
@@ -132,5 +133,5 @@ def _apply_language_policy(target: Target, policy: str, max_length: int) -> None
         target.warnings.append(decision.warning)
     if decision.problem:
         target.problem = decision.problem
-    else:
-        target.alt = decision.alt
+    elif decision.alt != target.alt:
+        target.alt, target.hit_limit = decision.alt, False
