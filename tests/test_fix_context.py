@@ -291,3 +291,38 @@ def test_a_page_whose_context_cannot_be_read_still_gets_proposals(tmp_path: Path
     assert target.alt == DOG and target.context == ImageContext()
     assert target.warnings == [("the page around the image could not be read (RecursionError); "
                                 "the proposal ignores its caption, link and language")]
+
+
+@pytest.mark.parametrize(
+    ("image_text", "salient", "max_length", "expected"),
+    [
+        pytest.param("", ("Créer un dépôt", "Propriétaire"), 125, "Créer un dépôt, Propriétaire", id="parts"),
+        pytest.param("", ("Créer un dépôt", "Propriétaire"), 20, "Créer un dépôt", id="later-parts-left-out"),
+        pytest.param("Un très long titre qui ne tient pas", (), 20, "Un très long titre\u2026", id="cut-at-a-word"),
+        pytest.param("Bonjour", (), 125, "Bonjour", id="text-without-salient-parts"),
+        pytest.param("", (), 125, None, id="no-text"),
+        pytest.param("  ", ("", " "), 125, None, id="blank-text"),
+    ],
+)
+def test_text_only_alt(image_text: str, salient: tuple[str, ...], max_length: int, expected: str | None) -> None:
+    from alttext.fix.language_policy import text_only_alt
+
+    assert text_only_alt(image_text, salient, max_length) == expected
+
+
+@pytest.mark.parametrize(
+    ("policy", "image_text", "alt", "problem"),
+    [
+        pytest.param("text-only", "Accueil", "Accueil", None, id="text-only-with-text"),
+        pytest.param("text-only", "", None, "left for review: the page is not in English and the image holds no "
+                                            "text to use", id="text-only-without-text"),
+        pytest.param("warn", "Accueil", DOG, None, id="warn"),
+        pytest.param("review", "Accueil", None, "left for review: the page is not in English", id="review"),
+    ],
+)
+def test_language_decision(policy: str, image_text: str, alt: str | None, problem: str | None) -> None:
+    from alttext.fix.language_policy import decide
+
+    decision = decide(DOG, image_text, (), language=Sourced("fr", 1, 1), policy=policy, max_length=125)
+    assert (decision.alt, decision.problem) == (alt, problem)
+    assert decision.warning is not None and "fr (line 1)" in decision.warning

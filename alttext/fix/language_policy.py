@@ -42,13 +42,20 @@ def decide(alt: str, image_text: str, salient: Sequence[str], *, language: Sourc
 
 
 def text_only_alt(image_text: str, salient: Sequence[str], max_length: int) -> str | None:
-    """Alt text made only of the text read from the image."""
-    parts = [part for part in (salient or (image_text,)) if part and part.strip()]
+    """Alt text made only of the text read from the image, with no English word of ours.
+
+    (The captioning core's composer labels text in English, `Text: "a" and "b"`;
+    here the parts are only set apart by commas.) Later parts are left out first;
+    a first part too long on its own is cut at a word, with an ellipsis.
+    """
+    parts = [" ".join(part.split()) for part in (salient or (image_text,)) if part and part.strip()]
     if not parts:
         return None
-    try:
-        from alttext.caption.compose import compose_alt
-    except ImportError:
-        joined = normalize_alt(" ".join(parts))
-        return joined if len(joined) <= max_length else joined[: max_length - 1].rstrip() + "\u2026"
-    return normalize_alt(compose_alt(None, None, tuple(parts), max_length)) or None
+    for count in range(len(parts), 0, -1):
+        joined = ", ".join(parts[:count])
+        if len(joined) <= max_length:
+            return normalize_alt(joined)
+    head = parts[0][: max_length - 1]
+    if " " in head and not parts[0][len(head)].isspace():
+        head = head[: head.rfind(" ")]  # not in the middle of a word
+    return normalize_alt(head.rstrip(" ,;:") + "\u2026")
