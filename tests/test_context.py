@@ -119,7 +119,14 @@ MARKDOWN_CASES = [
         id="myst-figure-caption-and-target",
     ),
     pytest.param(
-        "```\n# not a heading\n```\n\n![](a.png)\n",
+        '<h1 align="center">\n  Acme <em>Cloud</em>\n</h1>\n\n<p align="center"><a href="https://acme.dev/">'
+        '<img src="logo.png"></a></p>\n\n## Usage\n\n![](shot.png)\n',
+        [{"heading": ("Acme Cloud", 2, 3), "page_title": ("Acme Cloud", 2, 3), "link": ("https://acme.dev/", 5, 28, True, "")},
+         {"heading": ("Usage", 7, 4), "page_title": ("Acme Cloud", 2, 3)}],
+        id="readme-raw-html-heading",
+    ),
+    pytest.param(
+        "```\n# not a heading\n<h2>nor this</h2>\n```\n\n![](a.png)\n",
         [{}],
         id="heading-in-code-is-no-heading",
     ),

@@ -32,12 +32,12 @@ class _Range:
 
 
 @dataclass
-class _Walk:
+class Walk:
     text: str
     at: SourcedAt
     links: list[_Range] = field(default_factory=list)
     figures: list[_Range] = field(default_factory=list)
-    headings: list[tuple[int, Sourced]] = field(default_factory=list)
+    headings: list[tuple[int, int, Sourced]] = field(default_factory=list)  # (start, level, text)
     language: Sourced | None = None
 
     def run(self) -> None:
@@ -67,7 +67,7 @@ class _Walk:
             elif name in _HEADINGS:
                 heading = self._element_text(match.end(), name)
                 if heading is not None:
-                    self.headings.append((start, heading))
+                    self.headings.append((start, int(name[1]), heading))
             elif name == "html" and self.language is None:
                 self.language = self._attribute(match, "lang") or self._attribute(match, "xml:lang")
         end = len(self.text)
@@ -100,7 +100,7 @@ class _Walk:
 
 def html_contexts(text: str, images: Sequence[ImageRef], at: SourcedAt) -> list[ImageContext]:
     """The context of each image of the HTML document `text`."""
-    walk = _Walk(text, at)
+    walk = Walk(text, at)
     walk.run()
     title = page_title(text, at)
     return [
@@ -155,9 +155,9 @@ def _innermost(ranges: Sequence[_Range], offset: int) -> _Range | None:
     return found
 
 
-def _last_before(headings: Sequence[tuple[int, Sourced]], offset: int) -> Sourced | None:
+def _last_before(headings: Sequence[tuple[int, int, Sourced]], offset: int) -> Sourced | None:
     found = None
-    for start, heading in headings:
+    for start, _, heading in headings:
         if start > offset:
             break
         found = heading

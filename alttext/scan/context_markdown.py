@@ -1,7 +1,7 @@
 """The context of each image of a Markdown document (see alttext.context).
 
 - front matter (YAML or TOML): `lang` or `language`, and `title`;
-- headings (ATX and setext); the page title is the front matter's `title`,
+- headings (ATX, setext and raw HTML `<h1>`-`<h6>` blocks); the page title is the front matter's `title`,
   else the first level-1 heading (as MkDocs names a page);
 - a Markdown image's title (`![](x.png "Title")`) is its caption, as is the
   caption paragraph of a MyST `{figure}`;
@@ -42,6 +42,7 @@ _FRONT_MATTER_KEY = re.compile(
     r"""^(lang|language|title)[ \t]*[:=][ \t]*(?P<q>["']?)(?P<value>[^\r\n]*?)(?P=q)[ \t]*(?:#[^\r\n]*)?$""",
     re.MULTILINE,
 )
+_HTML_HEADING = re.compile(r"<h[1-6][\s>]", re.IGNORECASE)
 _CELL_OPENERS = frozenset({"th_open", "td_open"})
 _MARKDOWN_KINDS = ("markdown-image", "markdown-reference")
 
@@ -123,6 +124,8 @@ def _parse(text: str, at: SourcedAt) -> _Found:
     cursors: dict[int, int] = {}
     found = _Found()
     for index, token in enumerate(tokens):
+        if token.type == "html_block" and token.map is not None and _HTML_HEADING.search(token.content):
+            _html_headings(token, lines, found, at)
         if token.type != "inline" or token.map is None or token.children is None:
             continue
         if index > 0 and tokens[index - 1].type in _CELL_OPENERS:
@@ -137,6 +140,18 @@ def _parse(text: str, at: SourcedAt) -> _Found:
                 found.headings.append((lines.line(token.map[0])[0], level, at(heading, start)))
         _links(token, content_map, found, at)
     return found
+
+
+def _html_headings(token: Token, lines: SourceLines, found: _Found, at: SourcedAt) -> None:
+    """Headings written as raw HTML (`<h1 align="center">`, common in READMEs)."""
+    from alttext.scan.context_html import Walk
+
+    assert token.map is not None
+    content_map = block_map(token.content, token.map[0], lines)
+    walk = Walk(token.content, lambda value, offset: at(value, content_map.source(offset)))
+    walk.run()
+    found.headings += [(content_map.source(start), level, heading) for start, level, heading in walk.headings]
+    found.headings.sort(key=lambda entry: entry[0])
 
 
 def _links(token: Token, content_map: OffsetMap, found: _Found, at: SourcedAt) -> None:
