@@ -45,13 +45,9 @@ def _words(text: str) -> list[str]:
     return [word for word in (w.lower() for w in _WORD.findall(spaced)) if word not in _FILLER]
 
 
-def _same_words(alt: str, other: str, *, contained: bool = False) -> bool:
-    alt_words, other_words = _words(alt), _words(other)
-    if not alt_words:
-        return False
-    if alt_words == other_words:
-        return True
-    return contained and f" {' '.join(alt_words)} " in f" {' '.join(other_words)} "
+def _same_words(alt: str, other: str) -> bool:
+    alt_words = _words(alt)
+    return bool(alt_words) and alt_words == _words(other)
 
 
 def _repeats_file_name(alt: str, src: str) -> bool:
