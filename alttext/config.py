@@ -33,6 +33,8 @@ PASS_THROUGH_KEYS = frozenset(
         "caption-max-length",
         "ocr",
         "max-alt-length",  # check's limit, and the length of the alt text the captioner composes
+        "language",
+        "non-english",
     }
 )
 _LIST_KEYS = ("include", "exclude", "select", "ignore", "decorative")

@@ -60,6 +60,7 @@ class AltTextPlugin(BasePlugin):  # its options are built from the table's keys
         self.docs_dir = "."
         self.check_config: Any = None
         self.site: Any = None  # alttext.mkdocs_urls.MkDocsSite
+        self.language: Any = None  # theme.language: the pages' language where they declare none
         # Per Markdown page: each image in source order, as (image file, alt text to fill or None).
         self.page_images: dict[str, list[tuple[str | None, str | None]]] = {}
 
@@ -80,6 +81,7 @@ class AltTextPlugin(BasePlugin):  # its options are built from the table's keys
                                                host="mkdocs.yml alttext plugin")
         except ConfigError as error:
             raise PluginError(str(error)) from None
+        self.language = _theme_language(config)
 
     def on_files(self, files: Any, *, config: Any) -> None:
         sources = self._sources(files)
@@ -120,10 +122,11 @@ class AltTextPlugin(BasePlugin):  # its options are built from the table's keys
         from alttext.project import fix_settings
 
         try:
-            return replace(fix_settings(self.check_config, sources, root=self.root, site_root=self.docs_dir),
-                           mkdocs=self.site)
+            settings = fix_settings(self.check_config, sources, root=self.root, site_root=self.docs_dir)
         except ConfigError as error:
             raise PluginError(str(error)) from None
+        # The theme's language is what the built pages declare: it wins over [tool.alttext]'s.
+        return replace(settings, mkdocs=self.site, language=self.language or settings.language)
 
     def _warn_findings(self, sources: list[str], *, only_missing: bool) -> None:
         from alttext.lint import check_file
@@ -231,3 +234,18 @@ def _alt_edit(html: str, start: int, end: int, alt: str) -> Any:
     if empty:
         return Edit(start + empty.start(), start + empty.end(), f' alt="{alt}"')
     return Edit(start + len("<img"), start + len("<img"), f' alt="{alt}"')
+
+
+def _theme_language(config: Any) -> Any:
+    """The theme's `language` (Material and most themes) or `locale` (MkDocs' own themes)."""
+    from alttext.context import Sourced
+
+    theme = config.theme
+    for key in ("language", "locale"):
+        try:
+            value = theme[key]
+        except (KeyError, TypeError):
+            continue
+        if value:
+            return Sourced(str(value), origin=f"mkdocs.yml theme.{key}")
+    return None

@@ -30,6 +30,7 @@ from alttext.config import (
 _TYPES: dict[str, tuple[type, ...]] = {
     "include": (list, str), "exclude": (list, str), "select": (list, str), "ignore": (list, str),
     "decorative": (list, str), "max-alt-length": (int,), "site-root": (str,), "fetch-remote": (bool,),
+    "language": (str,), "non-english": (str,),
     **CONFIG_TYPES,
 }
 _ANY: tuple[type, ...] = (str, int, bool, list)

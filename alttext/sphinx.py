@@ -365,12 +365,21 @@ def _settings(app: Sphinx, sources: list[str]) -> Any:
         settings = fix_settings(_project(app), sources, root=os.path.dirname(srcdir), site_root=srcdir)
     except ConfigError as error:
         raise SphinxConfigError(str(error)) from None
-    return replace(settings, image_types=_image_types(app) or SPHINX_HTML_IMAGE_TYPES)
+    # conf.py's language is what the built pages declare: it wins over [tool.alttext]'s.
+    return replace(settings, image_types=_image_types(app) or SPHINX_HTML_IMAGE_TYPES,
+                   language=_language(app) or settings.language)
 
 
 def _relative(text: str, srcdir: str) -> str:
     """Paths in messages relative to the source folder, as Sphinx shows its own."""
     return text.replace(srcdir.rstrip(os.sep) + os.sep, "")
+
+
+def _language(app: Sphinx) -> Any:
+    """Sphinx's `language`: the language its pages are built in (`<html lang>`)."""
+    from alttext.context import Sourced
+
+    return Sourced(str(app.config.language), origin="conf.py language") if app.config.language else None
 
 
 def _warn_plain(message: str, subtype: str) -> None:

@@ -8,6 +8,7 @@ import shutil
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from alttext.fix import run as pipeline
 
@@ -38,9 +39,11 @@ class FixedCaptions:
     def __init__(self, captions: dict[str, str] | None = None) -> None:
         self.captions = captions or CAPTIONS
         self.calls: list[list[str | bytes]] = []
+        self.contexts: list[Any] = []
 
-    def caption_results(self, images: Sequence[str | bytes]) -> list[FixedResult]:
+    def caption_results(self, images: Sequence[str | bytes], *, contexts: Sequence[Any] | None = None) -> list[FixedResult]:
         self.calls.append(list(images))
+        self.contexts.append(list(contexts) if contexts is not None else None)
         return [self._one(image) for image in images]
 
     def _one(self, image: str | bytes) -> FixedResult:

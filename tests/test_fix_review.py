@@ -15,8 +15,9 @@ import pytest
 from bs4 import BeautifulSoup
 
 from alttext.cli import main
+from alttext.context import ImageContext, Sourced
 from alttext.fix import proposals
-from alttext.fix.review import _context_html, render_cards, render_review, write_review
+from alttext.fix.review import render_cards, render_review, write_review
 from alttext.fix.review_data import review_cards
 from tests.fix_helpers import CAPTIONS, FixedCaptions, copy_case, fix_tree
 
@@ -42,7 +43,7 @@ def test_same_caption_for_different_images_on_one_page(tree: Path) -> None:
 
 def test_same_image_twice_with_the_same_caption_is_fine(tree: Path) -> None:
     warnings = _warnings(tree, CAPTIONS, "guide.md")
-    assert warnings[8] == [] and warnings[12] == []  # dog.png twice
+    assert warnings[8] == [] and warnings[25] == []  # dog.png twice
 
 
 @pytest.mark.parametrize(
@@ -146,21 +147,15 @@ def test_text_read_from_the_image_and_context_are_shown_when_present(tree: Path)
     documents = {plan.path: plan.document.raw for plan in collected.plans}
     cards = review_cards(collected.targets, documents, str(tree))
     cards[0].entry["text"] = "SALES 2024\nUp 20%"
-    cards[0].entry["context"] = {"heading": "Sales & more", "page_title": "", "link": None,
-                                 "nearby": ["first", {"figure-caption": "Sales by month"}], "lang": "en"}
+    cards[0].target.context = ImageContext(heading=Sourced("Sales & more", line=3, column=5),
+                                           language=Sourced("de", origin="mkdocs.yml theme.language"))
+    cards[1].target.context = ImageContext()
     soup = BeautifulSoup(render_cards(cards, base=str(tree)), "html.parser")
     first, second = soup.select("section.card")[:2]
     assert first.select_one(".read p").string == "SALES 2024\nUp 20%"
-    terms = [dt.get_text() for dt in first.select(".context > dl > dt")]
-    assert terms == ["Heading", "Nearby", "Lang"]  # empty parts left out
-    assert "Sales & more" in first.select_one(".context").get_text() and "Sales by month" in first.get_text()
+    pairs = [(dt.get_text(), dt.find_next_sibling("dd").get_text()) for dt in first.select(".context > dl > dt")]
+    assert pairs == [("Heading", "Sales & more (line 3)"), ("Language", "de (mkdocs.yml theme.language)")]
     assert not second.select(".read, .context")
-
-
-def test_context_as_text() -> None:
-    assert _context_html("a <b>") == "a &lt;b&gt;"
-    assert _context_html({"a": [], "b": {"c": True}}) == "<dl><dt>B</dt><dd><dl><dt>C</dt><dd>yes</dd></dl></dd></dl>"
-    assert _context_html([None, ""]) == ""
 
 
 def test_after_fix_wrote_the_page_says_written(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -106,7 +106,7 @@ def _render(name: str, text: str) -> str:
 DOG, CAT, CHART, LINE = (CAPTIONS[key] for key in ("dog.png", "cat.png", "chart.png", "divider.png"))
 SVG_TITLE = "Bar chart: sales doubled from 2022 to 2024"
 RENDERED_ALTS = {
-    "guide.md": [DOG, CHART, DOG, CAT, CAT, LINE, CHART, DOG, "Already described by a person", SVG_TITLE, DOG, ""],
+    "guide.md": [DOG, CHART, "Dogs on Example", CAT, CAT, LINE, CHART, DOG, "Already described by a person", SVG_TITLE, DOG, ""],
     # Python's parser reads the <img> text inside <title> as a tag (first None); hidden
     # images and an SVG without a title stay as they were (last two None).
     "page.html": [None, DOG, CAT, CHART, CAT, "", "A dog drawn by a person", CHART, SVG_TITLE, CAPTIONS["pixel"],

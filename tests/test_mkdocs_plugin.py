@@ -173,3 +173,18 @@ def test_write_patches_the_markdown_then_builds_clean(
     configure(site, "exclude: [\"drafts/*\"]")
     status, output = build(site, "--strict")
     assert status == 0, output  # check mode finds nothing left
+
+
+def test_write_on_a_french_site_leaves_images_without_text_for_review(
+    site: Path, tiny_model_dir: Path, tmp_path: Path
+) -> None:
+    configure(site, model_options(tiny_model_dir, tmp_path, "write"))
+    config = site / "mkdocs.yml"
+    config.write_text(config.read_text(encoding="utf-8").replace("theme: mkdocs", "theme:\n  name: mkdocs\n  locale: fr"),
+                      encoding="utf-8")
+    before = snapshot(site / "docs")
+    status, output = build(site)
+    assert status == 0, output
+    assert snapshot(site / "docs") == before  # the model writes English; these images hold no text to keep
+    assert "left for review: the page is not in English" in output
+    assert '<html lang="fr"' in (site / "site" / "index.html").read_text(encoding="utf-8")

@@ -32,6 +32,8 @@ CASES: dict[str, tuple[Any, Any]] = {
     "fetch-remote": (False, True),
     "decorative": (["docs/img/rule.png"], ["icons/*"]),
     "ocr": ("off", "all"),
+    "language": ("de", "fr"),
+    "non-english": ("warn", "review"),
 }
 
 
@@ -43,7 +45,8 @@ def read_back(tmp_path: Path, key: str, host_value: Any) -> Any:
     return {
         "include": config.include, "exclude": config.exclude, "select": config.select, "ignore": config.ignore,
         "max-alt-length": config.max_alt_length, "fetch-remote": settings.fetch_remote,
-        "decorative": config.decorative,
+        "decorative": config.decorative, "non-english": settings.non_english,
+        "language": settings.language.value if settings.language else None,
         "cache": options.get("cache"), "cache-dir": options.get("cache"),
     }.get(key, options.get(key.replace("-", "_")))
 

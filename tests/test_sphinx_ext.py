@@ -167,3 +167,23 @@ def test_write_patches_rst_and_markdown_sources(site: Path, tiny_model_dir: Path
     # A check build afterwards finds nothing left.
     status, warnings, _ = build(site, "-W")
     assert (status, warnings) == (0, "")
+
+
+def test_write_on_a_french_project_leaves_images_without_text_for_review(
+    site: Path, tiny_model_dir: Path, tmp_path: Path
+) -> None:
+    before = {path: path.read_bytes() for path in site.rglob("*") if path.is_file()}
+    status, warnings, out = build(site, "-D", "language=fr", *model_options(tiny_model_dir, tmp_path, "write"))
+    assert status == 0, warnings
+    assert {path: path.read_bytes() for path in site.rglob("*") if path.is_file()} == before
+    assert '<html lang="fr"' in (out / "index.html").read_text(encoding="utf-8")
+
+
+def test_fill_on_a_french_project_writes_no_english(site: Path, tiny_model_dir: Path, tmp_path: Path,
+                                                    captions: dict[str, str]) -> None:
+    status, warnings, out = build(site, "-D", "language=fr", *model_options(tiny_model_dir, tmp_path, "fill"))
+    assert status == 0, warnings
+    alts = img_alts((out / "index.html").read_text(encoding="utf-8"))
+    assert "_images/chart.png" in alts and "Blue circle logo" in alts  # docutils' default, and a person's
+    assert not set(captions.values()) & set(alts)
+    assert "left for review: the page is not in English and the image holds no text to use" in warnings

@@ -158,13 +158,20 @@ class Captioner:
                 raise CaptionError(result.error)
         return [result.caption or "" for result in results]
 
-    def caption_results(self, images: Sequence[Any], names: Sequence[str] | None = None) -> list[CaptionResult]:
+    def caption_results(
+        self, images: Sequence[Any], names: Sequence[str] | None = None, *, contexts: Sequence[Any] | None = None
+    ) -> list[CaptionResult]:
         """One result per image, in order; a bad image gets an error, the others their caption.
 
         Images are paths, bytes, `data:` URIs or PIL images; `names` (default: the paths)
-        name them in errors. Raises ModelUnavailable only if the model is needed and
-        cannot be loaded (also for a device or dtype this machine lacks).
+        name them in errors. `contexts` (alttext.context.ImageContext, one per image) is
+        what the document says around each image: an encoder-decoder model has no prompt
+        to put it in, so it does not change a caption (nor the cache key) here.
+        Raises ModelUnavailable only if the model is needed and cannot be loaded (also
+        for a device or dtype this machine lacks).
         """
+        if contexts is not None and len(contexts) != len(images):
+            raise ValueError(f"{len(contexts)} contexts for {len(images)} images")
         names = list(names) if names is not None else [describe(image) for image in images]
         results: list[CaptionResult | None] = [None] * len(images)
         unique: dict[str, _Work] = {}

@@ -42,6 +42,11 @@ def add_common_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--config", metavar="FILE", help="pyproject.toml to read [tool.alttext] from")
     parser.add_argument("--write-decorative", action="store_true",
                         help='give images marked decorative an empty alt (<img alt="">, rST :alt:) instead of leaving them')
+    parser.add_argument("--language", metavar="TAG",
+                        help="language of the pages that declare none (default: [tool.alttext] language, else English)")
+    parser.add_argument("--non-english", choices=("text-only", "warn", "review"),
+                        help="on a page not in English: keep only the image's text (default), "
+                             "warn about the English description, or leave the image for review")
     add_captioner_arguments(parser)
 
 
@@ -134,12 +139,29 @@ def settings_from_args(args: argparse.Namespace, config: Any = None) -> Any:
     site_root = args.site_root or config.site_root or mkdocs_docs_dir(config.root)
     options = captioner_options(args, config.root, extra, source)
     fetch_remote = args.fetch_remote if args.fetch_remote is not None else bool(extra.get("fetch-remote", False))
+    language, non_english = _language_settings(args, extra, source)
     return Settings(
         paths=paths, root=root, site_root=site_root, fetch_remote=fetch_remote, include=config.include,
         exclude=config.exclude, config_root=config.root, mkdocs=read_mkdocs_site(config.root),
         captioner_options=options, max_tokens=int(options.get("max_length", DEFAULT_MAX_TOKENS)),
         marking=Marking(config.decorative, config.root, write_empty_alt=args.write_decorative),
+        language=language, non_english=non_english, max_alt_length=config.max_alt_length,
     )
+
+
+def _language_settings(args: argparse.Namespace, extra: dict[str, object], source: str | None) -> tuple[Any, str]:
+    """The site's language and the non-English policy: [tool.alttext], flags on top."""
+    from alttext.config import ConfigError
+    from alttext.language import LanguageError, from_config, site_language
+
+    try:
+        language, policy = from_config(extra, source)
+        flag = getattr(args, "language", None)  # hosts (the Action) build args without these flags
+        if flag:
+            language = site_language(flag, "--language")
+    except LanguageError as error:
+        raise ConfigError(str(error)) from None
+    return language, getattr(args, "non_english", None) or policy
 
 
 def mkdocs_docs_dir(folder: str) -> str | None:

@@ -1,8 +1,10 @@
 """Captions for the images that need them, from whatever captioner is given.
 
-The captioner is anything with `caption_results(images)` returning objects
-with `caption`, `raw`, `error` and `content_hash` (alttext.caption.captioner.
-Captioner, or fixed captions in tests). It is called once for the whole run,
+The captioner is anything with `caption_results(images, contexts=...)`
+returning objects with `caption`, `raw`, `error` and `content_hash`
+(alttext.caption.captioner.Captioner, or fixed captions in tests), and,
+where it reads text in images, `text`, `salient`, `kind` and `description`.
+Each image goes with the document context of its first use. It is called once for the whole run,
 so identical images are captioned once and a warm cache loads no model.
 """
 
@@ -12,12 +14,14 @@ import os
 from collections.abc import Sequence
 from typing import Any, Protocol
 
+from alttext.context import ImageContext
 from alttext.fix.plan import Target
 from alttext.fix.slots import normalize_alt
 
 
 class CaptionSource(Protocol):
-    def caption_results(self, images: Sequence[str | bytes]) -> list[Any]: ...
+    def caption_results(self, images: Sequence[str | bytes], *,
+                        contexts: Sequence[ImageContext] | None = None) -> list[Any]: ...
 
 
 def pending(targets: Sequence[Target]) -> list[Target]:
@@ -35,9 +39,12 @@ def caption_targets(targets: Sequence[Target], captioner: CaptionSource, *, max_
     if not todo:
         return
     unique: dict[str | bytes, int] = {}
+    contexts: list[ImageContext] = []
     for target in todo:
-        unique.setdefault(_key(target), len(unique))
-    results = captioner.caption_results(list(unique))
+        if _key(target) not in unique:
+            unique[_key(target)] = len(unique)
+            contexts.append(target.context)
+    results = captioner.caption_results(list(unique), contexts=contexts)
     for target in todo:
         _take(target, results[unique[_key(target)]], max_tokens)
 
@@ -50,8 +57,10 @@ def _key(target: Target) -> str | bytes:
 
 def _take(target: Target, result: Any, max_tokens: int | None) -> None:
     target.content_hash = getattr(result, "content_hash", None)
-    target.text = getattr(result, "text", "") or ""
+    target.image_text = getattr(result, "text", None) or ""
+    target.salient = tuple(getattr(result, "salient", None) or ())
     target.image_kind = getattr(result, "kind", None)
+    target.description = getattr(result, "description", None)
     error = getattr(result, "error", None)
     alt = normalize_alt(result.caption or "") if not error else ""
     if error:
@@ -59,7 +68,7 @@ def _take(target: Target, result: Any, max_tokens: int | None) -> None:
     elif not alt:
         target.problem = "the model gave no usable caption; write this alt text by hand"
     else:
-        target.alt = alt
+        target.alt, target.captioned = alt, True
         target.hit_limit = hit_length_limit(result, max_tokens)
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from alttext.context import ImageContext, Sourced, image_contexts
 from alttext.document import Document
 from alttext.findings import Edit, apply_edits
 from alttext.fix.resolve import ResolvedImage, Resolver
@@ -37,8 +38,12 @@ class Target:
     warnings: list[str] = field(default_factory=list)
     hit_limit: bool = False
     content_hash: str | None = None
-    text: str = ""  # all text read from the image, for a long description
-    image_kind: str | None = None  # screenshot, logo, diagram, chart or photo
+    context: ImageContext = field(default_factory=ImageContext)
+    captioned: bool = False  # the alt text came from the captioner (not from the image's own title)
+    image_text: str = ""  # the text read from the image, where the captioner reads text
+    salient: tuple[str, ...] = ()  # the parts of that text a reader takes in first
+    image_kind: str | None = None  # screenshot, logo, diagram, photo... where the captioner says
+    description: str | None = None  # the captioner's own description (in English)
 
     @property
     def where(self) -> str:
@@ -92,12 +97,14 @@ class Marking:
     write_empty_alt: bool = False
 
 
-def plan_document(document: Document, syntax: str, resolver: Resolver, marking: Marking = Marking()) -> DocumentPlan:
-    """The images of `document` that lack alt text, each with the image it shows.
+def plan_document(document: Document, syntax: str, resolver: Resolver, marking: Marking = Marking(),
+                  language: Sourced | None = None) -> DocumentPlan:
+    """The images of `document` that lack alt text, each with the image it shows and its context.
 
     Images marked decorative or whose missing-alt rule is ignored (inline, or by a
     `decorative` glob) are left alone; with `write_empty_alt`, a decorative <img> or
-    rST image gets alt="" / an empty :alt: instead.
+    rST image gets alt="" / an empty :alt: instead. `language` (the site's) applies
+    where the page declares none.
     """
     images = find_images(document.text, syntax)
     marks, _ = image_marks(document.text, syntax, images, decorative=marking.decorative,
@@ -122,6 +129,8 @@ def plan_document(document: Document, syntax: str, resolver: Resolver, marking: 
         if image.text is not None:
             target.alt = normalize_alt(image.text)  # an SVG's own title says it best
         targets.append(target)
+    if targets:  # context costs a second look at the document: only where proposals are made
+        _add_contexts(document, syntax, images, targets, language)
     return DocumentPlan(document.path, syntax, document, images, targets)
 
 
@@ -133,6 +142,20 @@ def _is_directive(ref: ImageRef) -> bool:
 def is_raw_html(ref: ImageRef, syntax: str) -> bool:
     """An HTML tag written inside a Markdown document (not a Markdown image or a MyST fence)."""
     return syntax == "markdown" and not ref.kind.startswith(("markdown-", "myst-"))
+
+
+def _add_contexts(document: Document, syntax: str, images: list[ImageRef], targets: list[Target],
+                  language: Sourced | None) -> None:
+    """Each target's context; a document whose context cannot be read still gets its proposals."""
+    try:
+        contexts = image_contexts(document.text, syntax, images)
+    except Exception as error:  # noqa: BLE001 - context improves proposals; losing it must not lose the file
+        contexts = [ImageContext() for _ in images]
+        for target in targets:
+            target.warnings.append(f"the page around the image could not be read ({type(error).__name__}); "
+                                   "the proposal ignores its caption, link and language")
+    for target in targets:
+        target.context = contexts[target.index].with_default_language(language)
 
 
 def rewrite(plan: DocumentPlan, alts: Mapping[int, str] | None = None) -> Rewrite:

@@ -83,8 +83,9 @@ def _entry(target: Target, document: bytes, base: str) -> dict[str, Any]:
         "status": _status(target),
         "kind": target.ref.kind,
         "figure_caption": target.ref.caption,
-        "text": target.text,  # all text read from the image: the long description when alt is short
+        "text": target.image_text,  # all text read from the image: the long description when alt is short
         "image_kind": target.image_kind,
+        "context": target.context.as_dict(),
         "warnings": list(target.warnings),
     }
     if target.problem:

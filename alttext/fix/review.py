@@ -21,6 +21,7 @@ from importlib.resources import files
 from typing import Any
 
 from alttext import __version__
+from alttext.context import Link
 from alttext.fix.plan import Rewrite, Target
 from alttext.fix.review_data import Card, proposals_file, review_cards
 from alttext.fix.review_images import full_size_uri, is_svg, preview_uri
@@ -160,41 +161,37 @@ def _editor(prefix: str, number: int, card: Card) -> str:
 
 
 def _extras(card: Card) -> list[str]:
-    """The text read from the image, the context, the figure caption and the warnings, when present."""
+    """The text read from the image, the page around it and the warnings, when present."""
     extras = []
     text = card.entry.get("text")
     if isinstance(text, str) and text.strip():
         extras.append(f'<div class="read"><h3>Text in the image</h3><p>{html.escape(text)}</p></div>')
-    context = _context_html(card.entry.get("context"))
+    context = context_lines(card.target)
     if context:
-        extras.append(f'<div class="context"><h3>Context</h3>{context}</div>')
-    if card.target.ref.caption:
-        extras.append(f'<p class="caption">Figure caption: {html.escape(card.target.ref.caption)}</p>')
+        extras.append(f'<div class="context"><h3>Context</h3><dl>{"".join(context)}</dl></div>')
     if card.target.warnings:
         items = "".join(f"<li>{html.escape(warning)}</li>" for warning in card.target.warnings)
         extras.append(f'<ul class="warnings" aria-label="Warnings">{items}</ul>')
     return extras
 
 
-def _context_html(value: Any) -> str:
-    """Any JSON value as readable HTML: objects as term lists, lists as lists, empty parts left out."""
-    if value is None or value == "" or value == [] or value == {}:
-        return ""
-    if isinstance(value, dict):
-        rows = "".join(f"<dt>{html.escape(_label(key))}</dt><dd>{inner}</dd>"
-                       for key, item in value.items() if (inner := _context_html(item)))
-        return f"<dl>{rows}</dl>" if rows else ""
-    if isinstance(value, list):
-        items = "".join(f"<li>{inner}</li>" for item in value if (inner := _context_html(item)))
-        return f"<ul>{items}</ul>" if items else ""
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    return html.escape(str(value))
+def context_lines(target: Target) -> list[str]:
+    """What the document says around the image, each piece with where it was read."""
+    context = target.context
+    pieces = [("Figure caption", context.figure_caption.describe() if context.figure_caption
+               else target.ref.caption and f"{target.ref.caption} (line {target.line})"),
+              ("Link to", _link(context.link)),
+              ("Heading", context.heading and context.heading.describe()),
+              ("Page title", context.page_title and context.page_title.describe()),
+              ("Language", context.language and context.language.describe())]
+    return [f"<dt>{label}</dt><dd>{html.escape(text)}</dd>" for label, text in pieces if text]
 
 
-def _label(key: str) -> str:
-    words = str(key).replace("_", " ").replace("-", " ").strip()
-    return words[:1].upper() + words[1:]
+def _link(link: Link | None) -> str | None:
+    if link is None:
+        return None
+    alone = "the image is its only content" if link.only_content else f"with text {link.text!r}"
+    return f"{link.target.describe()}, {alone}"
 
 
 def _thumbnail(number: int, target: Target, images: dict[str, str]) -> str:

@@ -14,9 +14,12 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import IO, Any
 
+from alttext.config import DEFAULT_MAX_ALT_LENGTH
 from alttext.confine import outside_message, real_inside
+from alttext.context import ImageContext, Sourced
 from alttext.document import DocumentError, read_document
 from alttext.fix.captions import CaptionSource, caption_targets, pending
+from alttext.fix.contextual import apply_context
 from alttext.fix.plan import (
     DocumentPlan,
     Marking,
@@ -27,6 +30,7 @@ from alttext.fix.plan import (
 )
 from alttext.fix.resolve import Resolver
 from alttext.fix.warn import add_warnings
+from alttext.language import DEFAULT_NON_ENGLISH
 from alttext.mkdocs_urls import MkDocsSite
 from alttext.printable import printable
 from alttext.scan import syntax_for_path
@@ -51,6 +55,9 @@ class Settings:
     marking: Marking = field(default_factory=Marking)  # decorative globs, and whether those get an empty alt
     mkdocs: MkDocsSite | None = None  # raw HTML in its pages resolves from the built page's URL
     image_types: tuple[str, ...] = ()  # Sphinx builder's, for `picture.*` images
+    language: Sourced | None = None  # the site's language, for pages that declare none
+    non_english: str = DEFAULT_NON_ENGLISH  # what to do on a page that is not in English
+    max_alt_length: int = DEFAULT_MAX_ALT_LENGTH
 
     def resolver(self) -> Resolver:
         return Resolver(project_root=self.root, site_root=self.site_root, fetch_remote=self.fetch_remote,
@@ -92,13 +99,14 @@ def collect(settings: Settings, log: Log) -> Collected:
         log.error(str(problem))
     collected, resolver = Collected(), settings.resolver()
     for path in files.paths:
-        plan = _plan_file(path, resolver, log, settings.marking)
+        plan = _plan_file(path, resolver, log, settings.marking, settings.language)
         if plan is not None:
             collected.plans.append(plan)
     return collected
 
 
-def _plan_file(path: str, resolver: Resolver, log: Log, marking: Marking) -> DocumentPlan | None:
+def _plan_file(path: str, resolver: Resolver, log: Log, marking: Marking,
+               language: Sourced | None = None) -> DocumentPlan | None:
     syntax = syntax_for_path(path)
     if syntax is None:
         log.error(f"{path}: error: not an HTML, Markdown or reStructuredText file (by its extension)")
@@ -108,7 +116,7 @@ def _plan_file(path: str, resolver: Resolver, log: Log, marking: Marking) -> Doc
         return None
     try:
         document = read_document(path, html=syntax == "html")
-        return plan_document(document, syntax, resolver, marking)
+        return plan_document(document, syntax, resolver, marking, language)
     except DocumentError as error:
         log.error(f"{_located(str(error))}; left as it is")
     except ScanTooComplex as error:
@@ -140,6 +148,7 @@ def caption(collected: Collected, settings: Settings, log: Log,
             for target in pending(targets):
                 target.problem, target.is_error = "not captioned: the caption model is not available", True
             return
+    apply_context(targets, non_english=settings.non_english, max_length=settings.max_alt_length)
     add_warnings(targets)
     report_targets(targets, log)
 
@@ -168,11 +177,12 @@ class _LoadFailureAsUnavailable:
     def __init__(self, captioner: CaptionSource) -> None:
         self._captioner = captioner
 
-    def caption_results(self, images: Sequence[str | bytes]) -> list[Any]:
+    def caption_results(self, images: Sequence[str | bytes], *,
+                        contexts: Sequence[ImageContext] | None = None) -> list[Any]:
         from alttext.caption.model import ModelUnavailable
 
         try:
-            return self._captioner.caption_results(images)
+            return self._captioner.caption_results(images, contexts=contexts)
         except ModelUnavailable as error:
             raise CaptionerUnavailable(str(error)) from None
 

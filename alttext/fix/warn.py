@@ -21,13 +21,11 @@ def add_warnings(targets: Sequence[Target]) -> None:
     _same_caption_on_one_page(proposed)
     for target in proposed:
         assert target.alt is not None
-        if target.ref.caption and _same_words(target.alt, target.ref.caption, contained=True):
-            target.warnings.append("repeats the figure's caption; alt text should add what the caption does not say")
         if _repeats_file_name(target.alt, target.ref.src):
             target.warnings.append("only repeats the image's file name")
         if target.hit_limit:
             target.warnings.append("the caption hit the model's length limit and may be cut short")
-        if _text_left_out(target.alt, target.text):
+        if _text_left_out(target.alt, target.image_text):
             target.warnings.append("the image holds more text than its alt text carries; "
                                    "offer the full text read as a long description")
 
@@ -55,13 +53,9 @@ def _words(text: str) -> list[str]:
     return [word for word in (w.lower() for w in _WORD.findall(spaced)) if word not in _FILLER]
 
 
-def _same_words(alt: str, other: str, *, contained: bool = False) -> bool:
-    alt_words, other_words = _words(alt), _words(other)
-    if not alt_words:
-        return False
-    if alt_words == other_words:
-        return True
-    return contained and f" {' '.join(alt_words)} " in f" {' '.join(other_words)} "
+def _same_words(alt: str, other: str) -> bool:
+    alt_words = _words(alt)
+    return bool(alt_words) and alt_words == _words(other)
 
 
 def _repeats_file_name(alt: str, src: str) -> bool:
