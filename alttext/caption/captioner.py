@@ -26,14 +26,14 @@ from alttext.caption.heap import keep_freed_memory
 from alttext.caption.imageio import ImageError, describe, looks_like_svg, read_bytes
 from alttext.caption.model import (
     DEFAULT_MODEL,
-    LoadedModel,
     ModelUnavailable,
     folder_fingerprint,
 )
 
 if TYPE_CHECKING:
-    import torch
     from PIL import Image
+
+    from alttext.caption.backends import LocalModel
 
 __all__ = ["CaptionError", "CaptionResult", "Captioner", "ModelUnavailable", "model_identity"]
 
@@ -68,7 +68,7 @@ class _Work:
 @dataclass
 class _Batch:
     works: list[_Work]
-    pixel_values: torch.Tensor | None
+    pixel_values: Any  # the back end's array of the batch's images; None when none could be read
     failed: dict[str, CaptionResult]
 
 
@@ -94,6 +94,7 @@ class Captioner:
         progress: bool | ProgressCallback | None = None,
         revision: str | None = None,
         trust_remote_code: bool = False,
+        backend: str | None = "auto",
     ) -> None:
         overrides = {"num_beams": num_beams, "max_length": max_length,
                      "no_repeat_ngram_size": no_repeat_ngram_size, "min_length": min_length}
@@ -102,6 +103,9 @@ class Captioner:
         if batch_size is not None and int(batch_size) < 1:
             raise ValueError(f"batch_size must be at least 1, not {batch_size}")
         self.model_name = str(model or DEFAULT_MODEL)
+        from alttext.caption.backends import resolve_backend
+
+        self.backend = resolve_backend(self.model_name, backend)
         self.device, self.dtype, self.quantize = device or "auto", dtype, quantize
         self.batch_size = int(batch_size) if batch_size is not None else None
         self.final_period = bool(final_period)
@@ -113,7 +117,7 @@ class Captioner:
         self.cache = _open_cache(cache)
         self.model_loads = 0  # how often a model was loaded (0 for a fully cached run)
         self.images_captioned = 0  # distinct images the model ran on
-        self._loaded: LoadedModel | None = None
+        self._loaded: LocalModel | None = None
         self._identity = model_identity(self.model_name, revision) if self.cache else None
         if self.cache and self._identity is None:
             self._model()  # not on disk: fail now, with the loader's one-line reason, or download it
@@ -173,7 +177,13 @@ class Captioner:
     # The persistent cache.
 
     def _key(self, digest: str, identity: tuple[str, str]) -> CacheKey:
-        return CacheKey(digest, identity[0], identity[1], self.settings.key(), self.cleaning_key)
+        return CacheKey(digest, identity[0], identity[1], self.settings.key() + self._backend_key(), self.cleaning_key)
+
+    def _backend_key(self) -> str:
+        """What of the back end changes captions: empty for torch, as before back ends had names."""
+        if self.backend == "torch":
+            return ""
+        return f";backend={self.backend}" + (f";quantize={self.quantize}" if self.quantize else "")
 
     def _from_cache(self, digests: list[str]) -> dict[str, CaptionResult]:
         if self.cache is None or self._identity is None or not digests:
@@ -206,15 +216,16 @@ class Captioner:
 
     # The model.
 
-    def _model(self) -> LoadedModel:
+    def _model(self) -> LocalModel:
         if self._loaded is None:
-            from alttext.caption.model import load_model
+            from alttext.caption.backends import load_local_model
 
             try:
                 with _loader_bars(shown=self._shows_bar()):
-                    self._loaded = load_model(self.model_name, device=self.device, dtype=self.dtype,
-                                              quantize=self.quantize, revision=self.revision,
-                                              trust_remote_code=self.trust_remote_code)
+                    self._loaded = load_local_model(self.model_name, self.backend, device=self.device,
+                                                    dtype=self.dtype, quantize=self.quantize,
+                                                    revision=self.revision,
+                                                    trust_remote_code=self.trust_remote_code)
             except ValueError as error:  # a device, dtype or quantization this machine cannot use
                 raise ModelUnavailable(str(error)) from None
             self.model_loads += 1
@@ -224,11 +235,9 @@ class Captioner:
         return self._loaded
 
     def _run_model(self, todo: list[_Work]) -> dict[str, CaptionResult]:
-        from alttext.caption.generate import recommended_batch_size
-
         loaded = self._model()
         assert self._identity is not None
-        size = self.batch_size or recommended_batch_size(loaded, self.settings)
+        size = self.batch_size or loaded.batch_size(self.settings)
         batches = [todo[start:start + size] for start in range(0, len(todo), size)]
         answered: dict[str, CaptionResult] = {}
         with ThreadPoolExecutor(1, thread_name_prefix="alttext-decode") as pool, \
@@ -245,15 +254,13 @@ class Captioner:
                 advance(len(batch.works) + len(batch.failed))
         return answered
 
-    def _generate(self, loaded: LoadedModel, batch: _Batch) -> list[CaptionResult]:
-        from alttext.caption.generate import decode, generate_ids
-
+    def _generate(self, loaded: LocalModel, batch: _Batch) -> list[CaptionResult]:
         if batch.pixel_values is None:
             return []
-        ids = generate_ids(loaded, batch.pixel_values, self.settings, batch_size=len(batch.works))
+        ids = loaded.generate_ids(batch.pixel_values, self.settings, len(batch.works))
         self.images_captioned += len(ids)
-        raws = decode(loaded, ids)
-        end_ids = _end_token_ids(loaded)
+        raws = loaded.decode(ids)
+        end_ids = loaded.end_token_ids()
         return [
             CaptionResult(self._clean(raw), raw, None, False, work.content_hash,
                           hit_limit=len(row) >= self.settings.max_length and (not row or row[-1] not in end_ids))
@@ -316,7 +323,7 @@ def _content_hash(image: Any, name: str) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def _prepare(loaded: LoadedModel, works: list[_Work]) -> _Batch:
+def _prepare(loaded: LocalModel, works: list[_Work]) -> _Batch:
     """Decode and preprocess one batch (in the background thread); bad images become errors."""
     images: list[Image.Image] = []
     ready: list[_Work] = []
@@ -347,37 +354,26 @@ def _is_pil_image(image: Any) -> bool:
     return hasattr(image, "tobytes") and hasattr(image, "mode") and hasattr(image, "size")
 
 
-def _preprocess(loaded: LoadedModel, images: list[Image.Image], works: list[_Work],
-                failed: dict[str, CaptionResult]) -> tuple[torch.Tensor | None, list[_Work]]:
+def _preprocess(loaded: LocalModel, images: list[Image.Image], works: list[_Work],
+                failed: dict[str, CaptionResult]) -> tuple[Any, list[_Work]]:
     """The batch's pixel values; if the processor rejects the batch, find the image it rejects."""
-    from alttext.caption.generate import preprocess
-
     if not images:
         return None, []
     try:
-        return preprocess(loaded, images), works
+        return loaded.preprocess(images), works
     except Exception:
         if len(images) == 1:
             raise
-    import torch
-
     rows, kept = [], []
     for image, work in zip(images, works):
         try:
-            rows.append(preprocess(loaded, [image]))
+            rows.append(loaded.preprocess([image]))
             kept.append(work)
         except Exception as error:  # noqa: BLE001 - any processor failure is this image's
             failed[work.content_hash] = CaptionResult(
                 None, error=f"{work.name}: the model's image processor rejects it ({error})",
                 content_hash=work.content_hash)
-    return (torch.cat(rows) if rows else None), kept
-
-
-def _end_token_ids(loaded: LoadedModel) -> set[int]:
-    value = getattr(loaded.model.generation_config, "eos_token_id", None)
-    if value is None:
-        return set()
-    return set(value) if isinstance(value, (list, tuple)) else {int(value)}
+    return (loaded.join(rows) if rows else None), kept
 
 
 def _open_cache(cache: CaptionCache | str | os.PathLike[str] | bool | None) -> CaptionCache | None:
