@@ -19,6 +19,7 @@ COMMAND_MODULES = [
     "alttext.commands.suggest",
     "alttext.commands.apply",
     "alttext.commands.caption",
+    "alttext.commands.export_onnx",
 ]
 
 

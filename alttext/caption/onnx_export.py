@@ -195,13 +195,21 @@ def _copy_settings(loaded: Any, folder: Path) -> None:
 
 def quantize_int8(folder: Path) -> list[str]:
     """Dynamic int8 copies (`*_quantized.onnx`) of the three graphs, weights per channel."""
+    import logging
+
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
     written = []
-    for name in (ENCODER_FILE, DECODER_FILE, DECODER_WITH_PAST_FILE):
-        target = name.replace(".onnx", f"{QUANTIZED_SUFFIX}.onnx")
-        quantize_dynamic(folder / name, folder / target, weight_type=QuantType.QInt8, per_channel=True)
-        written.append(target)
+    root = logging.getLogger()
+    level = root.level
+    root.setLevel(logging.ERROR)  # its advice to pre-process is for static quantization, not this
+    try:
+        for name in (ENCODER_FILE, DECODER_FILE, DECODER_WITH_PAST_FILE):
+            target = name.replace(".onnx", f"{QUANTIZED_SUFFIX}.onnx")
+            quantize_dynamic(folder / name, folder / target, weight_type=QuantType.QInt8, per_channel=True)
+            written.append(target)
+    finally:
+        root.setLevel(level)
     return written
 
 
