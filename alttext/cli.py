@@ -21,6 +21,7 @@ COMMAND_MODULES = [
     "alttext.commands.apply",
     "alttext.commands.caption",
     "alttext.commands.cache",
+    "alttext.commands.export_onnx",
 ]
 
 

@@ -19,6 +19,7 @@ DEFAULT_MAX_ALT_LENGTH = 125
 PASS_THROUGH_KEYS = frozenset(
     {
         "model",
+        "backend",
         "device",
         "dtype",
         "quantize",

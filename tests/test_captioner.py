@@ -319,8 +319,8 @@ def test_hit_limit_says_whether_generation_reached_max_length(tiny_model_dir: Pa
 
     captioner = Captioner(tiny_model_dir, cache=None, device="cpu", max_length=max_length)
     results = captioner.caption_results(photos)
-    loaded = captioner._loaded
-    assert loaded is not None
+    assert captioner._loaded is not None
+    loaded = captioner._loaded.loaded  # the torch back end's transformers model
     from alttext.caption.generate import preprocess
     from alttext.caption.imageio import load_image
 

@@ -64,3 +64,25 @@ def build_tiny_captioning_model(folder: Path, *, image_size: int = 32, seed: int
     ViTImageProcessor(size={"height": image_size, "width": image_size}, image_mean=[0.5] * 3,
                       image_std=[0.5] * 3, resample=2).save_pretrained(folder)
     return folder
+
+
+def build_tiny_deit_gpt2_model(folder: Path, *, image_size: int = 32, seed: int = 1) -> Path:
+    """A second encoder/decoder pair: DeiT, wider than its GPT-2 decoder (so the model projects
+    the image states to the decoder's width), with the same tokenizer and processor files."""
+    import torch
+    from transformers import DeiTConfig, VisionEncoderDecoderConfig, VisionEncoderDecoderModel
+
+    build_tiny_captioning_model(folder, image_size=image_size, seed=seed)  # tokenizer, processor, config to adapt
+    vit_gpt2 = VisionEncoderDecoderConfig.from_pretrained(folder)
+    encoder = DeiTConfig(hidden_size=48, num_hidden_layers=2, num_attention_heads=3, intermediate_size=96,
+                         image_size=image_size, patch_size=8, hidden_dropout_prob=0.0,
+                         attention_probs_dropout_prob=0.0)
+    config = VisionEncoderDecoderConfig.from_encoder_decoder_configs(encoder, vit_gpt2.decoder)
+    for name in ("decoder_start_token_id", "pad_token_id", "eos_token_id"):
+        setattr(config, name, getattr(vit_gpt2, name))
+    torch.manual_seed(seed)
+    model = VisionEncoderDecoderModel(config).eval()
+    saved = VisionEncoderDecoderModel.from_pretrained(folder).generation_config
+    model.generation_config = saved
+    model.save_pretrained(folder)
+    return folder

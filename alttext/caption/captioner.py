@@ -34,7 +34,6 @@ from alttext.caption.imageio import (
 )
 from alttext.caption.model import (
     DEFAULT_MODEL,
-    LoadedModel,
     ModelUnavailable,
     folder_fingerprint,
 )
@@ -43,8 +42,9 @@ from alttext.caption.precision import expected_precision, precision_key
 from alttext.config import DEFAULT_MAX_ALT_LENGTH
 
 if TYPE_CHECKING:
-    import torch
     from PIL import Image
+
+    from alttext.caption.backends import LocalModel
 
 __all__ = ["CaptionError", "CaptionResult", "Captioner", "ModelUnavailable", "model_identity"]
 
@@ -84,7 +84,7 @@ class _Work:
 @dataclass
 class _Batch:
     works: list[_Work]
-    pixel_values: torch.Tensor | None
+    pixel_values: Any  # the back end's array of the batch's images; None when none could be read
     failed: dict[str, CaptionResult]
     unreadable: dict[str, str] = field(default_factory=dict)  # content hash: reason, for the cache
 
@@ -117,6 +117,7 @@ class Captioner:
         trust_remote_code: bool = False,
         ocr: str | bool | OcrSettings | None = "auto",
         max_alt_length: int = DEFAULT_MAX_ALT_LENGTH,
+        backend: str | None = "auto",
     ) -> None:
         overrides = {"num_beams": num_beams, "max_length": max_length,
                      "no_repeat_ngram_size": no_repeat_ngram_size, "min_length": min_length}
@@ -125,6 +126,9 @@ class Captioner:
         if batch_size is not None and int(batch_size) < 1:
             raise ValueError(f"batch_size must be at least 1, not {batch_size}")
         self.model_name = str(model or DEFAULT_MODEL)
+        from alttext.caption.backends import resolve_backend
+
+        self.backend = resolve_backend(self.model_name, backend)
         self.device, self.dtype, self.quantize = device or "auto", dtype, quantize
         self.batch_size = int(batch_size) if batch_size is not None else None
         self.final_period = bool(final_period)
@@ -139,8 +143,9 @@ class Captioner:
         self._reader = TextReader(self.ocr) if self.ocr.enabled else None
         self.model_loads = 0  # how often a model was loaded (0 for a fully cached run)
         self.images_captioned = 0  # distinct images the model ran on
-        self._loaded: LoadedModel | None = None
-        self._precision = expected_precision(self.device, dtype, quantize)  # the loader's, once loaded
+        self._loaded: LocalModel | None = None
+        # The loader's precision, once loaded; until then guessed from the options (onnx: the CPU).
+        self._precision = expected_precision(self.device if self.backend == "torch" else "cpu", dtype, quantize)
         self._identity = model_identity(self.model_name, revision) if self.cache else None
         if self.cache and self._identity is None:
             self._model()  # not on disk: fail now, with the loader's one-line reason, or download it
@@ -219,8 +224,12 @@ class Captioner:
     # The persistent cache.
 
     def _key(self, digest: str, identity: tuple[str, str]) -> CacheKey:
-        settings = f"{self.settings.key()};{self._precision}"
+        settings = f"{self.settings.key()};{self._precision}{self._backend_key()}"
         return CacheKey(digest, identity[0], identity[1], settings, self.cleaning_key)
+
+    def _backend_key(self) -> str:
+        """Which back end ran: empty for torch, as before back ends had names (precision is apart)."""
+        return "" if self.backend == "torch" else f";backend={self.backend}"
 
     def _from_cache(self, digests: list[str]) -> dict[str, CaptionResult]:
         if self.cache is None or self._identity is None or not digests:
@@ -329,15 +338,16 @@ class Captioner:
 
     # The model.
 
-    def _model(self) -> LoadedModel:
+    def _model(self) -> LocalModel:
         if self._loaded is None:
-            from alttext.caption.model import load_model
+            from alttext.caption.backends import load_local_model
 
             try:
                 with _loader_bars(shown=self._shows_bar()):
-                    self._loaded = load_model(self.model_name, device=self.device, dtype=self.dtype,
-                                              quantize=self.quantize, revision=self.revision,
-                                              trust_remote_code=self.trust_remote_code)
+                    self._loaded = load_local_model(self.model_name, self.backend, device=self.device,
+                                                    dtype=self.dtype, quantize=self.quantize,
+                                                    revision=self.revision,
+                                                    trust_remote_code=self.trust_remote_code)
             except ValueError as error:  # a device, dtype or quantization this machine cannot use
                 raise ModelUnavailable(str(error)) from None
             self.model_loads += 1
@@ -348,7 +358,6 @@ class Captioner:
         return self._loaded
 
     def _run_model(self, todo: list[_Work]) -> dict[str, CaptionResult]:
-        from alttext.caption.generate import recommended_batch_size
 
         guessed = self._precision
         loaded = self._model()
@@ -359,7 +368,7 @@ class Captioner:
             todo = [work for work in todo if work.content_hash not in answered]
             if not todo:
                 return answered
-        size = self.batch_size or recommended_batch_size(loaded, self.settings)
+        size = self.batch_size or loaded.batch_size(self.settings)
         batches = [todo[start:start + size] for start in range(0, len(todo), size)]
         with ThreadPoolExecutor(1, thread_name_prefix="alttext-decode") as pool, \
                 self._progress(len(todo)) as advance:
@@ -376,15 +385,13 @@ class Captioner:
                 advance(len(batch.works) + len(batch.failed))
         return answered
 
-    def _generate(self, loaded: LoadedModel, batch: _Batch) -> list[CaptionResult]:
-        from alttext.caption.generate import decode, generate_ids
-
+    def _generate(self, loaded: LocalModel, batch: _Batch) -> list[CaptionResult]:
         if batch.pixel_values is None:
             return []
-        ids = generate_ids(loaded, batch.pixel_values, self.settings, batch_size=len(batch.works))
+        ids = loaded.generate_ids(batch.pixel_values, self.settings, len(batch.works))
         self.images_captioned += len(ids)
-        raws = decode(loaded, ids)
-        end_ids = _end_token_ids(loaded)
+        raws = loaded.decode(ids)
+        end_ids = loaded.end_token_ids()
         return [
             CaptionResult(self._clean(raw), raw, None, False, work.content_hash,
                           hit_limit=len(row) >= self.settings.max_length and (not row or row[-1] not in end_ids))
@@ -447,7 +454,7 @@ def _content_hash(image: Any, name: str) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def _prepare(loaded: LoadedModel, works: list[_Work]) -> _Batch:
+def _prepare(loaded: LocalModel, works: list[_Work]) -> _Batch:
     """Decode and preprocess one batch (in the background thread); bad images become errors."""
     images: list[Image.Image] = []
     ready: list[_Work] = []
@@ -494,37 +501,26 @@ def _is_pil_image(image: Any) -> bool:
     return hasattr(image, "tobytes") and hasattr(image, "mode") and hasattr(image, "size")
 
 
-def _preprocess(loaded: LoadedModel, images: list[Image.Image], works: list[_Work],
-                failed: dict[str, CaptionResult]) -> tuple[torch.Tensor | None, list[_Work]]:
+def _preprocess(loaded: LocalModel, images: list[Image.Image], works: list[_Work],
+                failed: dict[str, CaptionResult]) -> tuple[Any, list[_Work]]:
     """The batch's pixel values; if the processor rejects the batch, find the image it rejects."""
-    from alttext.caption.generate import preprocess
-
     if not images:
         return None, []
     try:
-        return preprocess(loaded, images), works
+        return loaded.preprocess(images), works
     except Exception:
         if len(images) == 1:
             raise
-    import torch
-
     rows, kept = [], []
     for image, work in zip(images, works):
         try:
-            rows.append(preprocess(loaded, [image]))
+            rows.append(loaded.preprocess([image]))
             kept.append(work)
         except Exception as error:  # noqa: BLE001 - any processor failure is this image's
             failed[work.content_hash] = CaptionResult(
                 None, error=f"{work.name}: the model's image processor rejects it ({error})",
                 content_hash=work.content_hash)
-    return (torch.cat(rows) if rows else None), kept
-
-
-def _end_token_ids(loaded: LoadedModel) -> set[int]:
-    value = getattr(loaded.model.generation_config, "eos_token_id", None)
-    if value is None:
-        return set()
-    return set(value) if isinstance(value, (list, tuple)) else {int(value)}
+    return (loaded.join(rows) if rows else None), kept
 
 
 def _ocr_settings(ocr: str | bool | OcrSettings | None) -> OcrSettings:

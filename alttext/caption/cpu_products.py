@@ -87,3 +87,14 @@ def _runs_on_onednn(input: torch.Tensor, weight: torch.Tensor) -> bool:
 
 def _linear(input: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None) -> torch.Tensor:
     return torch.ops.mkldnn._linear_pointwise(input, weight, bias, "none", [], "")
+
+
+def stock_layers(model: Any) -> Any:
+    """Undo `use_fast_products` in place (the weights' values never changed): for exporters,
+    which know torch's own layers but not a oneDNN kernel call."""
+    for module in model.modules():
+        if type(module) is OneDnnLinear:
+            module.__class__ = torch.nn.Linear  # type: ignore[assignment]  # a subclass back to its base
+        elif type(module) is OneDnnConv1D:
+            module.__class__ = Conv1D  # type: ignore[assignment]
+    return model

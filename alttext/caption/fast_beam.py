@@ -9,39 +9,27 @@ the same tensor operations in the same order as `GenerationMixin._beam_search` a
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 
 import torch
 from torch.nn import functional
 
+from alttext.caption.search_plan import SearchPlan, cut_after_eos
+
+__all__ = ["BeamSearch", "GreedySearch", "SearchPlan", "cut_after_eos", "processors"]
+
 FINISHED_PENALTY = -1.0e9  # transformers' "very large negative value"
 
 
-@dataclass(frozen=True)
-class SearchPlan:
-    """Everything the search needs, resolved from the generation settings and the model."""
+def processors(plan: SearchPlan, device: torch.device) -> list:
+    """The logits processors generate() builds for these settings, in its order."""
+    from transformers import NoRepeatNGramLogitsProcessor
 
-    max_length: int
-    num_beams: int
-    min_length: int
-    no_repeat_ngram_size: int
-    length_penalty: float
-    early_stopping: bool | str
-    start_id: int
-    eos_ids: tuple[int, ...]
-    fill_id: int  # what beam search puts in unfilled positions (pad, else the first EOS)
-    pad_id: int  # what greedy decoding appends after a sequence's EOS
-
-    def processors(self, device: torch.device) -> list:
-        """The logits processors generate() builds for these settings, in its order."""
-        from transformers import NoRepeatNGramLogitsProcessor
-
-        processors: list = []
-        if self.no_repeat_ngram_size > 0:
-            processors.append(NoRepeatNGramLogitsProcessor(self.no_repeat_ngram_size))
-        if self.min_length > 0 and self.eos_ids:
-            processors.append(MinLength(self.min_length, self.eos_ids))
-        return processors
+    chosen: list = []
+    if plan.no_repeat_ngram_size > 0:
+        chosen.append(NoRepeatNGramLogitsProcessor(plan.no_repeat_ngram_size))
+    if plan.min_length > 0 and plan.eos_ids:
+        chosen.append(MinLength(plan.min_length, plan.eos_ids))
+    return chosen
 
 
 class MinLength:
@@ -93,7 +81,7 @@ class BeamSearch:
         self.lengths = torch.zeros((batch, beams), dtype=torch.long, device=device)
         self.improvable = torch.ones((batch, 1), dtype=torch.bool, device=device)
         self.cur_len = 1
-        self.processors = plan.processors(device)
+        self.processors = processors(plan, device)
 
     def input_ids(self) -> torch.Tensor:
         """The running sequences as the logits processors see them: [batch * beams, cur_len]."""
@@ -174,7 +162,7 @@ class GreedySearch:
         self.eos = torch.tensor(plan.eos_ids, dtype=torch.long, device=device)
         self.input_ids = torch.full((batch, 1), plan.start_id, dtype=torch.long, device=device)
         self.unfinished = torch.ones(batch, dtype=torch.long, device=device)
-        self.processors = plan.processors(device)
+        self.processors = processors(plan, device)
         self.sources = torch.arange(batch, device=device)
 
     def step(self, logits: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, bool]:
@@ -190,11 +178,3 @@ class GreedySearch:
 
     def results(self) -> list[list[int]]:
         return [cut_after_eos(row, self.plan.eos_ids) for row in self.input_ids.tolist()]
-
-
-def cut_after_eos(row: list[int], eos_ids: tuple[int, ...] | list[int]) -> list[int]:
-    """Keep a generated row up to and including its first EOS after the start token."""
-    for index in range(1, len(row)):
-        if row[index] in eos_ids:
-            return row[: index + 1]
-    return row

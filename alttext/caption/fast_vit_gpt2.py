@@ -16,7 +16,8 @@ from typing import Any
 import torch
 from torch.nn import functional
 
-from alttext.caption.fast_beam import BeamSearch, GreedySearch, SearchPlan
+from alttext.caption.fast_beam import BeamSearch, GreedySearch
+from alttext.caption.search_plan import SearchPlan
 
 LM_HEAD_CHUNK = 1024  # vocabulary rows per matrix product on the CPU (see _lm_head)
 ENCODER_IMAGES = 8  # images per encoder pass (see cross_keys_values)

@@ -11,30 +11,13 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from alttext.caption.model import LoadedModel
+from alttext.caption.search_plan import as_tuple, cut_after_eos, plan_search, unreproduced_settings
 
 if TYPE_CHECKING:
     import torch
     from PIL import Image
 
-    from alttext.caption.fast_beam import SearchPlan
-
-# Settings of a model's own generation config that the fast loop reproduces (or that only
-# matter when sampling, which it never does). Any other non-default setting means generate().
-FAST_PATH_SETTINGS = frozenset({
-    "max_length", "min_length", "num_beams", "no_repeat_ngram_size", "early_stopping", "length_penalty",
-    "bos_token_id", "eos_token_id", "pad_token_id", "decoder_start_token_id", "transformers_version",
-    "_from_model_config", "temperature", "top_k", "top_p", "typical_p",
-})
-NEUTRAL_SETTINGS: dict[str, Any] = {
-    "do_sample": False, "use_cache": True, "output_attentions": False, "output_hidden_states": False,
-    "output_scores": False, "output_logits": False, "return_dict_in_generate": False, "num_return_sequences": 1,
-    "repetition_penalty": 1.0, "encoder_repetition_penalty": 1.0, "encoder_no_repeat_ngram_size": 0,
-    "bad_words_ids": None, "forced_bos_token_id": None, "forced_eos_token_id": None, "remove_invalid_values": False,
-    "exponential_decay_length_penalty": None, "suppress_tokens": None, "begin_suppress_tokens": None,
-    "num_beam_groups": 1, "diversity_penalty": 0.0, "min_new_tokens": None, "max_new_tokens": None,
-    "epsilon_cutoff": 0.0, "eta_cutoff": 0.0, "renormalize_logits": False, "low_memory": None,
-}
-
+    from alttext.caption.search_plan import SearchPlan
 
 @dataclass(frozen=True)
 class GenerationSettings:
@@ -160,46 +143,22 @@ def _cpu_threads() -> int:
 def _transformers_generate(loaded: LoadedModel, pixel_values: torch.Tensor, settings: GenerationSettings) -> list[list[int]]:
     import torch
 
-    from alttext.caption.fast_beam import cut_after_eos
-
     with torch.inference_mode():
         output = loaded.model.generate(pixel_values=pixel_values, **settings.generate_kwargs())  # type: ignore[operator]
-    eos_ids = _as_tuple(loaded.model.generation_config.eos_token_id)
+    eos_ids = as_tuple(loaded.model.generation_config.eos_token_id)
     return [cut_after_eos(row, eos_ids) for row in output.tolist()]
 
 
 def search_plan(model: Any, settings: GenerationSettings) -> SearchPlan | None:
     """The fast loop's plan for this model and these settings, or None when generate() must run."""
     from alttext.caption import fast_vit_gpt2
-    from alttext.caption.fast_beam import SearchPlan
 
     config = model.generation_config
-    start_id = _first_set(config.decoder_start_token_id, getattr(model.config, "decoder_start_token_id", None))
-    if not (_transformers_supported() and fast_vit_gpt2.supports(model)) or start_id is None:
+    if not (_transformers_supported() and fast_vit_gpt2.supports(model)) or config.do_sample:
         return None
-    if not _only_reproducible_settings(config):
+    if unreproduced_settings(config.to_diff_dict()):
         return None
-    eos_ids = _as_tuple(config.eos_token_id)
-    pad_id = _first_set(config.pad_token_id, eos_ids[0] if eos_ids else None)
-    return SearchPlan(
-        max_length=settings.max_length,
-        num_beams=settings.num_beams,
-        min_length=settings.min_length,
-        no_repeat_ngram_size=settings.no_repeat_ngram_size,
-        length_penalty=_first_set(config.length_penalty, 1.0),
-        early_stopping=_first_set(config.early_stopping, False),
-        start_id=start_id,
-        eos_ids=eos_ids,
-        fill_id=(pad_id if pad_id else eos_ids[0]) if eos_ids else -1,
-        pad_id=pad_id if pad_id is not None else -1,
-    )
-
-
-def _only_reproducible_settings(config: Any) -> bool:
-    for name, value in config.to_diff_dict().items():
-        if name not in FAST_PATH_SETTINGS and NEUTRAL_SETTINGS.get(name, object()) != value:
-            return False
-    return not config.do_sample
+    return plan_search(settings, config.to_dict(), getattr(model.config, "decoder_start_token_id", None))
 
 
 def _transformers_supported() -> bool:
@@ -207,13 +166,3 @@ def _transformers_supported() -> bool:
     import transformers
 
     return int(transformers.__version__.split(".")[0]) >= 5
-
-
-def _first_set(*values: Any) -> Any:
-    return next((value for value in values if value is not None), None)
-
-
-def _as_tuple(value: int | list[int] | None) -> tuple[int, ...]:
-    if value is None:
-        return ()
-    return tuple(value) if isinstance(value, (list, tuple)) else (int(value),)

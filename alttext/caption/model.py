@@ -27,7 +27,7 @@ DTYPE_NAMES = {
     "fp16": "float16", "float16": "float16", "half": "float16",
     "bf16": "bfloat16", "bfloat16": "bfloat16",
 }
-WEIGHT_SUFFIXES = (".safetensors", ".bin", ".pt", ".pth", ".msgpack", ".h5")
+WEIGHT_SUFFIXES = (".safetensors", ".bin", ".pt", ".pth", ".msgpack", ".h5", ".onnx", ".onnx_data")
 SETTINGS_SUFFIXES = (".json", ".txt", ".model", ".py")  # configs, tokenizer vocabularies, model code
 SAMPLED_BYTES = 1 << 20  # read from each end of a weight file for its fingerprint
 # A tokenizer is saved as one of these sets of files (fast tokenizer, byte-level BPE,
@@ -252,15 +252,17 @@ def _cached_commit(repo_id: str, revision: str | None) -> str | None:
 def folder_fingerprint(folder: Path) -> str:
     """A short hash of what a model folder holds, the same for any copy or checkout of it.
 
-    Settings and tokenizer files are hashed whole. A weight file counts by its size and its
+    Settings and tokenizer files are hashed whole, and an `onnx/` subfolder's files count too. A weight file counts by its size and its
     first and last SAMPLED_BYTES: the safetensors header lists every tensor's offsets, and two
     trainings differ at both ends, while hashing gigabytes would slow every cached run.
     """
     digest = hashlib.sha256()
-    for path in sorted(folder.iterdir()):
+    exports = folder / "onnx"  # where published ONNX exports keep their graphs
+    inside = sorted(exports.iterdir()) if exports.is_dir() else []
+    for path in sorted(folder.iterdir()) + inside:
         if not path.is_file() or not path.name.endswith(WEIGHT_SUFFIXES + SETTINGS_SUFFIXES):
             continue
-        digest.update(path.name.encode() + b"\0")
+        digest.update(str(path.relative_to(folder)).encode() + b"\0")
         if path.name.endswith(SETTINGS_SUFFIXES):
             digest.update(path.read_bytes())
             continue

@@ -11,17 +11,20 @@ from typing import Any
 CONFIG_TYPES: dict[str, tuple[type, ...]] = {
     "model": (str,), "device": (str,), "dtype": (str,), "quantize": (str,), "batch-size": (int,),
     "num-beams": (int,), "max-length": (int,), "no-repeat-ngram-size": (int,), "final-period": (bool,),
-    "caption-max-length": (int,), "cache": (str, bool), "cache-dir": (str,),
+    "caption-max-length": (int,), "cache": (str, bool), "cache-dir": (str,), "backend": (str,),
     "ocr": (str, bool), "max-alt-length": (int,),
 }
 OCR_CHOICES = ("auto", "on", "off", "all")  # alttext.caption.ocr.OCR_MODES, without importing it
 _FLAGS = ("model", "revision", "device", "dtype", "quantize", "batch_size", "num_beams", "max_length",
-          "no_repeat_ngram_size", "final_period", "caption_max_length", "ocr", "max_alt_length")
+          "no_repeat_ngram_size", "final_period", "caption_max_length", "ocr", "max_alt_length", "backend")
 
 
 def add_captioner_arguments(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("captioning")
     group.add_argument("--model", metavar="ID|DIR", help="Hugging Face model id or local model folder")
+    group.add_argument("--backend", choices=("auto", "torch", "onnx"),
+                       help="torch (transformers) or onnx (an ONNX export on ONNX Runtime, no torch); "
+                            "default auto: onnx for a folder holding only an ONNX export")
     group.add_argument("--revision", metavar="REV", help="model revision (branch, tag or commit) for a hub id")
     group.add_argument("--device", metavar="auto|cpu|cuda|mps", help="where the model runs (default: auto = CUDA, then MPS, then CPU)")
     group.add_argument("--dtype", choices=("fp32", "fp16", "bf16"), help="weights' precision (default: fp16 on CUDA, else fp32)")

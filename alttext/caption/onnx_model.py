@@ -1,0 +1,281 @@
+"""Caption with an encoder-decoder model exported to ONNX, on ONNX Runtime, without torch.
+
+A model folder in the published layout (see onnx_export.py; transformers.js repositories keep
+it in an `onnx/` subfolder) holds `encoder_model.onnx`, `decoder_model.onnx` and
+`decoder_with_past_model.onnx` (int8 copies end in `_quantized.onnx`), next to `config.json`,
+`generation_config.json`, `preprocessor_config.json` and `tokenizer.json`.
+
+The search is alttext's own (np_search.py: transformers' beam and greedy search step for step).
+The first decoder step runs once per image and returns the image's cross-attention keys and
+values, which every later step and beam reuses; only the self-attention history is re-ordered
+between steps. Imports onnxruntime, tokenizers, NumPy and Pillow, never torch.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from alttext.caption.model import ModelUnavailable, folder_fingerprint
+from alttext.caption.np_search import BeamSearch, GreedySearch
+from alttext.caption.search_plan import SearchPlan, plan_search, unreproduced_settings
+
+ENCODER = "encoder_model"
+DECODER = "decoder_model"
+DECODER_WITH_PAST = "decoder_with_past_model"
+QUANTIZED = "_quantized"
+SETTINGS_FILES = ("config.json", "preprocessor_config.json", "tokenizer.json")
+# Below 4 rows the products may take another kernel path: pad, as the torch loop does, so a
+# caption never depends on how many images share its batch.
+MIN_ROWS = 4
+IMAGES_PER_CALL = 16
+PIL_RESAMPLE = {0: 0, 1: 1, 2: 2, 3: 3, 4: 4, 5: 5}  # PIL's own numbering, as transformers saves it
+
+
+@dataclass(frozen=True)
+class ImageSettings:
+    """What the model's image processor does (ViT-style: resize, rescale, normalise)."""
+
+    height: int
+    width: int
+    resample: int
+    do_resize: bool
+    do_rescale: bool
+    rescale_factor: float
+    do_normalize: bool
+    mean: tuple[float, ...]
+    std: tuple[float, ...]
+
+
+@dataclass
+class OnnxModel:
+    encoder: Any  # onnxruntime.InferenceSession
+    decoder: Any
+    decoder_with_past: Any
+    tokenizer: Any  # tokenizers.Tokenizer
+    image: ImageSettings
+    generation: dict[str, Any]
+    decoder_start_id: int | None
+    layers: int
+    clean_up_spaces: bool
+    model_id: str
+    revision: str
+    quantized: str | None
+
+
+def onnx_folder(name: str) -> Path | None:
+    """The folder holding the ONNX graphs for a model folder (itself or its `onnx/`), or None."""
+    folder = Path(name).expanduser()
+    for candidate in (folder, folder / "onnx"):
+        if (candidate / f"{ENCODER}.onnx").is_file() or (candidate / f"{ENCODER}{QUANTIZED}.onnx").is_file():
+            return candidate
+    return None
+
+
+def load_onnx_model(name: str, *, quantize: str | None = None, revision: str | None = None,
+                    threads: int | None = None) -> OnnxModel:
+    """Load the ONNX graphs, tokenizer and image settings of a folder or hub id."""
+    folder = _model_folder(name, revision)
+    graphs = onnx_folder(str(folder))
+    if graphs is None:
+        raise ModelUnavailable(f"model {name!r} has no ONNX export ({ENCODER}.onnx); make one with "
+                               f"alttext export-onnx --model {name} FOLDER")
+    suffix = QUANTIZED if quantize == "int8" else ""
+    if quantize not in (None, "int8"):
+        raise ModelUnavailable(f"unknown quantization {quantize!r} (use int8)")
+    config = _read_json(folder, "config.json")
+    decoder_config = config.get("decoder", config)
+    generation = _read_json(folder, "generation_config.json", required=False)
+    odd = unreproduced_settings(generation)
+    if odd or generation.get("do_sample"):
+        raise ModelUnavailable(f"model {name!r} asks for generation settings the ONNX back end does not "
+                               f"reproduce ({', '.join(odd) or 'do_sample'}); use the torch back end")
+    encoder, decoder, decoder_with_past = (_session(graphs, part + suffix, threads)
+                                           for part in (ENCODER, DECODER, DECODER_WITH_PAST))
+    return OnnxModel(
+        encoder, decoder, decoder_with_past,
+        tokenizer=_tokenizer(folder),
+        image=_image_settings(_read_json(folder, "preprocessor_config.json")),
+        generation=generation,
+        decoder_start_id=config.get("decoder_start_token_id"),
+        layers=int(decoder_config.get("n_layer", decoder_config.get("num_hidden_layers", 0))),
+        clean_up_spaces=bool(_read_json(folder, "tokenizer_config.json", required=False)
+                             .get("clean_up_tokenization_spaces", False)),
+        model_id=str(folder.resolve()) if Path(name).expanduser().is_dir() else name,
+        revision=folder_fingerprint(folder),
+        quantized=quantize,
+    )
+
+
+def _model_folder(name: str, revision: str | None) -> Path:
+    folder = Path(name).expanduser()
+    if folder.is_dir():
+        return folder
+    if name.startswith((".", "/", "~")) or name.count("/") > 1:
+        raise ModelUnavailable(f"model folder {name!r} does not exist")
+    try:
+        from huggingface_hub import snapshot_download
+    except ImportError:
+        raise ModelUnavailable(f"model {name!r} is not a folder; pass an exported folder (--model DIR) or "
+                               "install huggingface_hub to fetch a hub id") from None
+    try:
+        return Path(snapshot_download(name, revision=revision, allow_patterns=["*.json", "*.txt", "onnx/*"]))
+    except Exception as error:  # network and hub errors come from several libraries
+        first = (str(error).strip().splitlines() or [type(error).__name__])[0]
+        raise ModelUnavailable(f"model {name!r} could not be fetched ({first}); on a machine without "
+                               "network, pass an exported folder with --model DIR") from None
+
+
+def _read_json(folder: Path, name: str, *, required: bool = True) -> dict[str, Any]:
+    path = folder / name
+    if not path.is_file():
+        if required:
+            raise ModelUnavailable(f"model folder {str(folder)!r} has no {name}")
+        return {}
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as error:
+        raise ModelUnavailable(f"{path}: cannot be read ({error})") from None
+
+
+def _session(folder: Path, part: str, threads: int | None) -> Any:
+    import onnxruntime
+
+    path = folder / f"{part}.onnx"
+    if not path.is_file():
+        raise ModelUnavailable(f"model folder {str(folder)!r} has no {path.name}")
+    options = onnxruntime.SessionOptions()
+    options.intra_op_num_threads = threads or _cores()
+    options.inter_op_num_threads = 1
+    options.log_severity_level = 3  # errors only: its warnings are about graph rewrites, not results
+    return onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+
+
+def _cores() -> int:
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def _tokenizer(folder: Path) -> Any:
+    from tokenizers import Tokenizer
+
+    path = folder / "tokenizer.json"
+    if not path.is_file():
+        raise ModelUnavailable(f"model folder {str(folder)!r} has no tokenizer.json (the ONNX back end reads "
+                               "the fast tokenizer file; save the tokenizer with transformers to write it)")
+    return Tokenizer.from_file(str(path))
+
+
+def _image_settings(config: dict[str, Any]) -> ImageSettings:
+    size = config.get("size", 224)
+    if isinstance(size, int):
+        height = width = size
+    elif isinstance(size, dict) and "height" in size and "width" in size:
+        height, width = int(size["height"]), int(size["width"])
+    else:
+        raise ModelUnavailable(f"image processor size {size!r} is not supported by the ONNX back end")
+    if config.get("do_center_crop"):
+        raise ModelUnavailable("image processors that crop are not supported by the ONNX back end")
+    mean, std = config.get("image_mean", [0.5] * 3), config.get("image_std", [0.5] * 3)
+    return ImageSettings(height, width, int(config.get("resample", 2)), bool(config.get("do_resize", True)),
+                         bool(config.get("do_rescale", True)), float(config.get("rescale_factor", 1 / 255)),
+                         bool(config.get("do_normalize", True)), tuple(mean), tuple(std))
+
+
+def preprocess(model: OnnxModel, images: list[Any]) -> np.ndarray:
+    """RGB PIL images to pixel values [images, 3, height, width], as transformers' PIL processor makes them."""
+    settings = model.image
+    rows = []
+    for image in images:
+        if settings.do_resize:
+            image = image.resize((settings.width, settings.height), resample=PIL_RESAMPLE[settings.resample])
+        pixels = np.asarray(image, dtype=np.uint8).transpose(2, 0, 1)
+        values = (pixels.astype(np.float64) * settings.rescale_factor).astype(np.float32) \
+            if settings.do_rescale else pixels.astype(np.float32)
+        if settings.do_normalize:
+            mean = np.asarray(settings.mean, dtype=np.float32)[:, None, None]
+            std = np.asarray(settings.std, dtype=np.float32)[:, None, None]
+            values = (values - mean) / std
+        rows.append(values)
+    return np.stack(rows)
+
+
+def search_plan(model: OnnxModel, settings: Any) -> SearchPlan:
+    plan = plan_search(settings, model.generation, model.decoder_start_id)
+    if plan is None:
+        raise ModelUnavailable(f"model {model.model_id!r} has no decoder start token in its configuration")
+    return plan
+
+
+def onnx_generate_ids(model: OnnxModel, pixel_values: np.ndarray, settings: Any, *,
+                      batch_size: int | None = None) -> list[list[int]]:
+    """Token ids per image, start token through the first EOS, as the torch loop returns them."""
+    plan = search_plan(model, settings)
+    step = batch_size or IMAGES_PER_CALL
+    return [ids for start in range(0, len(pixel_values), step)
+            for ids in _generate(model, pixel_values[start : start + step], plan)]
+
+
+def _generate(model: OnnxModel, pixel_values: np.ndarray, plan: SearchPlan) -> list[list[int]]:
+    images, beams = len(pixel_values), plan.num_beams
+    if images < MIN_ROWS:
+        pixel_values = np.concatenate([pixel_values, np.repeat(pixel_values[-1:], MIN_ROWS - images, axis=0)])
+    rows = len(pixel_values)
+    states = model.encoder.run(["last_hidden_state"], {"pixel_values": pixel_values.astype(np.float32)})[0]
+    start = np.full((rows, 1), plan.start_id, dtype=np.int64)
+    outputs = model.decoder.run(None, {"input_ids": start, "encoder_hidden_states": states})
+    logits, present = outputs[0][:, -1, :], _by_name(model.decoder, outputs)
+    cross = {name.replace("present.", "past_key_values."): value
+             for name, value in present.items() if ".encoder." in name}
+    history = {name.replace("present.", "past_key_values."): value
+               for name, value in present.items() if ".decoder." in name}
+    if beams > 1:  # every beam starts from the image's one first step
+        logits = np.repeat(logits, beams, axis=0)
+        cross = {name: np.repeat(value, beams, axis=0) for name, value in cross.items()}
+        history = {name: np.repeat(value, beams, axis=0) for name, value in history.items()}
+    search = BeamSearch(plan, rows) if beams > 1 else GreedySearch(plan, rows)
+    for _ in range(1, plan.max_length):
+        tokens, sources, done = search.step(logits)
+        if done:
+            break
+        if beams > 1:
+            history = {name: value[sources] for name, value in history.items()}
+        outputs = model.decoder_with_past.run(None, {"input_ids": tokens[:, None].astype(np.int64), **history, **cross})
+        logits = outputs[0][:, -1, :]
+        history = {name.replace("present.", "past_key_values."): value
+                   for name, value in _by_name(model.decoder_with_past, outputs).items()}
+    return search.results()[:images]
+
+
+def _by_name(session: Any, outputs: list[np.ndarray]) -> dict[str, np.ndarray]:
+    return {meta.name: value for meta, value in zip(session.get_outputs(), outputs) if meta.name != "logits"}
+
+
+def decode(model: OnnxModel, ids: list[list[int]]) -> list[str]:
+    """Token ids to text, special tokens dropped, as transformers' tokenizer decodes them."""
+    texts = model.tokenizer.decode_batch(ids, skip_special_tokens=True)
+    if model.clean_up_spaces:
+        texts = [_clean_up_spaces(text) for text in texts]
+    return [text.strip() for text in texts]
+
+
+def _clean_up_spaces(text: str) -> str:
+    """transformers' `clean_up_tokenization`."""
+    for before, after in ((" .", "."), (" ?", "?"), (" !", "!"), (" ,", ","), (" ' ", "'"), (" n't", "n't"),
+                          (" 'm", "'m"), (" 's", "'s"), (" 've", "'ve"), (" 're", "'re")):
+        text = text.replace(before, after)
+    return text
+
+
+def end_token_ids(model: OnnxModel) -> set[int]:
+    value = model.generation.get("eos_token_id")
+    if value is None:
+        return set()
+    return set(value) if isinstance(value, list) else {int(value)}
