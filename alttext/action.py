@@ -49,6 +49,7 @@ class ActionInputs:
     fail_on_findings: bool = True
     fail_on_weak_alt: bool | None = None  # None: in check and suggest mode, not in fix mode
     cache_path: str | None = None  # None: [tool.alttext] cache, or the default
+    backend: str | None = None  # None: [tool.alttext] backend, or auto
     sarif_file: str = "alttext.sarif"
 
     @property
@@ -68,8 +69,18 @@ class ActionInputs:
             fail_on_findings=parse_bool(env.get("ALTTEXT_FAIL_ON_FINDINGS", "true"), "fail-on-findings"),
             fail_on_weak_alt=_optional_bool(env.get("ALTTEXT_FAIL_ON_WEAK_ALT", ""), "fail-on-weak-alt"),
             cache_path=env.get("ALTTEXT_CACHE_PATH", "").strip() or None,
+            backend=_backend(env.get("ALTTEXT_BACKEND", "")),
             sarif_file=env.get("ALTTEXT_SARIF_FILE", "").strip() or "alttext.sarif",
         )
+
+
+def _backend(text: str) -> str | None:
+    from alttext.caption.backends import BACKENDS  # imports neither torch nor numpy
+
+    value = text.strip().lower()
+    if value and value not in BACKENDS:
+        raise InputError(f"input 'backend' is {text.strip()!r}; use one of: {', '.join(BACKENDS)}")
+    return value or None
 
 
 def parse_paths(text: str) -> tuple[str, ...]:
@@ -101,12 +112,13 @@ def _optional_bool(text: str, name: str) -> bool | None:
 
 
 def project(inputs: ActionInputs) -> Config:
-    """The workspace's [tool.alttext], with the model and cache-path inputs on top when set."""
+    """The workspace's [tool.alttext], with the model, cache-path and backend inputs on top when set."""
     from alttext.config import ConfigError
     from alttext.project import project_config
 
     try:
-        return project_config(".", {"model": inputs.model, "cache": inputs.cache_path}, host_root=".",
+        options = {"model": inputs.model, "cache": inputs.cache_path, "backend": inputs.backend}
+        return project_config(".", options, host_root=".",
                               host="action input")
     except ConfigError as error:
         raise InputError(str(error)) from None

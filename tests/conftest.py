@@ -19,6 +19,15 @@ def tiny_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return build_tiny_captioning_model(tmp_path_factory.mktemp("tiny-vit-gpt2"))
 
 
+@pytest.fixture(scope="session")
+def tiny_onnx_dir(tiny_model_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The tiny model exported by `alttext export-onnx` (fp32), for the onnx back end."""
+    pytest.importorskip("onnx")
+    from alttext.caption.onnx_export import export_onnx
+
+    return export_onnx(str(tiny_model_dir), tmp_path_factory.mktemp("tiny-onnx") / "model", check_images=2).folder
+
+
 # The suite replays a fixed set of property examples, so a result never depends on the luck
 # of a draw; HYPOTHESIS_PROFILE=explore searches widely for new failing cases.
 settings.register_profile("replay", derandomize=True, deadline=None)

@@ -37,7 +37,7 @@ def test_action_has_the_required_keys(action: dict) -> None:
     assert {"name", "description", "inputs", "outputs", "runs"} <= set(action)
     assert action["runs"]["using"] == "composite"
     assert set(action["inputs"]) == {
-        "paths", "mode", "model", "fail-on-findings", "fail-on-weak-alt", "cache-path", "python-version",
+        "paths", "mode", "model", "fail-on-findings", "fail-on-weak-alt", "cache-path", "backend", "python-version",
     }
     for name, spec in action["inputs"].items():
         assert spec.get("description"), name
@@ -104,6 +104,8 @@ def test_parse_paths(text: str, expected: tuple[str, ...]) -> None:
         pytest.param({"ALTTEXT_MODE": "rewrite"}, "input 'mode'", id="bad-mode"),
         pytest.param({"ALTTEXT_FAIL_ON_FINDINGS": "maybe"}, "input 'fail-on-findings'", id="bad-bool"),
         pytest.param({"ALTTEXT_PATHS": "'unclosed"}, "input 'paths'", id="bad-quote"),
+        pytest.param({"ALTTEXT_BACKEND": "tensorflow"}, "input 'backend' is 'tensorflow'; use one of: auto, torch, onnx",
+                     id="bad-backend"),
     ],
 )
 def test_bad_inputs_name_the_input(env: dict[str, str], message: str) -> None:
@@ -273,6 +275,28 @@ def test_suggest_shows_proposals_and_writes_nothing(
     assert messages[1] == f"<img> has no alt text; proposed alt text: {captions['logo.png']!r} (img/logo.png)"
     assert "| Proposed alt text |" in text
     assert text.splitlines()[-1].endswith(f"| {captions['logo.png']} |")
+
+
+def test_suggest_with_the_onnx_backend_gives_the_torch_proposals(
+    action: dict, captioned_workspace: tuple[Path, dict[str, str]], tiny_onnx_dir: Path, tmp_path: Path
+) -> None:
+    """The backend input: an ONNX export of the same model proposes the same alt text."""
+    workspace, captions = captioned_workspace
+    status, stdout, _, outputs, sarif = run_action_step(
+        action, workspace, tmp_path, paths="docs", mode="suggest", model=str(tiny_onnx_dir), backend="onnx"
+    )
+    assert status == 1, stdout
+    assert outputs["changed-files"] == "0"
+    messages = [result["message"]["text"] for result in sarif["runs"][0]["results"]]
+    assert messages[1] == f"<img> has no alt text; proposed alt text: {captions['logo.png']!r} (img/logo.png)"
+
+
+def test_the_onnx_backend_installs_without_torch(action: dict) -> None:
+    install = next(step for step in run_steps(action) if step.get("name") == "Install alttext")
+    script = install["run"]
+    onnx_branch = script.split('elif [ "$ALTTEXT_BACKEND" = "onnx" ]; then', 1)[1].split("else", 1)[0]
+    assert '"$root[caption-onnx]"' in onnx_branch and "torch" not in onnx_branch.replace("PyTorch", "")
+    assert install["env"]["ALTTEXT_BACKEND"] == "${{ inputs.backend }}"
 
 
 def test_fix_writes_proposals_and_passes_when_nothing_is_left(

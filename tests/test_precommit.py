@@ -57,9 +57,9 @@ def hook_env(tmp_path: Path) -> dict[str, str]:
     return env
 
 
-def test_manifest_declares_both_hooks() -> None:
+def test_manifest_declares_the_hooks() -> None:
     hooks = {hook["id"]: hook for hook in yaml.safe_load((REPO_ROOT / ".pre-commit-hooks.yaml").read_text())}
-    assert set(hooks) == {"alttext-check", "alttext-fix"}
+    assert set(hooks) == {"alttext-check", "alttext-fix", "alttext-fix-onnx"}
     for hook in hooks.values():
         assert hook["language"] == "python"
         assert hook["types_or"] == ["html", "markdown", "rst"]
@@ -68,6 +68,8 @@ def test_manifest_declares_both_hooks() -> None:
     assert hooks["alttext-fix"]["entry"] == "alttext fix"
     assert hooks["alttext-fix"]["require_serial"] is True
     assert hooks["alttext-fix"]["additional_dependencies"] == [".[caption]"]
+    assert hooks["alttext-fix-onnx"]["entry"] == "alttext fix --backend onnx"
+    assert hooks["alttext-fix-onnx"]["additional_dependencies"] == [".[caption-onnx]"]
 
 
 def test_check_hook_fails_naming_file_and_line(project: Path, hook_env: dict[str, str]) -> None:
@@ -122,3 +124,25 @@ def test_fix_hook_writes_alt_text_then_passes(
     assert status == 0, output
     assert output.count("Passed") == 2
     assert (project / "notes.md").read_text(encoding="utf-8") == fixed
+
+
+def test_onnx_fix_hook_writes_alt_text_without_torch(
+    project: Path, hook_env: dict[str, str], tiny_onnx_dir: Path, tmp_path: Path
+) -> None:
+    (project / "pyproject.toml").write_text(
+        f'[tool.alttext]\nmodel = "{tiny_onnx_dir.as_posix()}"\ncache = "{(tmp_path / "cache").as_posix()}"\n',
+        encoding="utf-8",
+    )
+    git(project, "add", ".")
+    # The hook's environment must install without PyTorch: a constraint no torch version meets.
+    constraints = pinned_versions(tmp_path / "constraints.txt")
+    pins = [line for line in constraints.read_text(encoding="utf-8").splitlines() if not line.startswith("torch==")]
+    constraints.write_text("\n".join([*pins, "torch<0"]) + "\n", encoding="utf-8")
+    env = dict(hook_env, PIP_CONSTRAINT=str(constraints), HF_HUB_OFFLINE="1")
+    status, output = pre_commit(project, "try-repo", str(REPO_ROOT), "alttext-fix-onnx", "--files", "notes.md",
+                                env=env, timeout=900)
+    assert status == 1, output  # files were changed
+    fixed = (project / "notes.md").read_text(encoding="utf-8")
+    first_image = fixed.splitlines()[4]
+    assert first_image.startswith("![") and first_image != "![](chart.png)"
+    assert fixed.replace(first_image, "![](chart.png)") == DOC

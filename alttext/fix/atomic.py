@@ -15,8 +15,8 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+import secrets
 import stat
-import tempfile
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -27,6 +27,7 @@ _TEMPORARY = re.compile(r"^\.(?P<name>.+)\.(?:(?P<pid>\d+)-)?[a-z0-9_]{8}" + re.
 # A temporary file this old is stale even if its pid runs again (reused after a reboot):
 # no write takes that long.
 STALE_AFTER_S = 3600.0
+_TAG_CHARACTERS = "abcdefghijklmnopqrstuvwxyz0123456789_"
 
 
 class FileChangedError(Exception):
@@ -46,8 +47,19 @@ def write_atomic(path: str, data: bytes, *, expected: bytes | None = None) -> No
         _check_unchanged(path, target, expected)
     folder = os.path.dirname(target)
     prefix = f".{os.path.basename(target)}.{os.getpid()}-"
-    fd, temporary = tempfile.mkstemp(dir=folder, prefix=prefix, suffix=TEMPORARY_SUFFIX)
+    temporary = ""
     try:
+        # The name is known before the file exists, so an interrupt at any point after
+        # os.open (even before its result is assigned) still finds the file to remove.
+        for _ in range(100):
+            temporary = os.path.join(folder, prefix + _random_tag() + TEMPORARY_SUFFIX)
+            try:
+                fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o600)
+                break
+            except FileExistsError:
+                continue
+        else:
+            raise FileExistsError(f"{path}: no free temporary file name next to it")
         with os.fdopen(fd, "wb") as file:
             file.write(data)
             file.flush()
@@ -58,9 +70,15 @@ def write_atomic(path: str, data: bytes, *, expected: bytes | None = None) -> No
         os.replace(temporary, target)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
-            os.unlink(temporary)
+            if temporary:
+                os.unlink(temporary)
         raise
     _fsync_folder(folder)
+
+
+def _random_tag() -> str:
+    """Eight characters as mkstemp makes them (what remove_stale_temporaries recognises)."""
+    return "".join(secrets.choice(_TAG_CHARACTERS) for _ in range(8))
 
 
 def _mode_of(target: str) -> int:
