@@ -36,7 +36,7 @@ _TYPES: dict[str, tuple[type, ...]] = {
 _ANY: tuple[type, ...] = (str, int, bool, list)
 # Where a host stands in for the table: MkDocs' docs_dir, Sphinx's source folder.
 HOST_FACTS = frozenset({"site-root"})
-_PATH_KEYS = frozenset({"cache", "cache-dir"})
+_PATH_KEYS = frozenset({"cache", "cache-dir", "prompt-template"})
 _GLOB_KEYS = frozenset({"include", "exclude", "decorative"})
 
 
