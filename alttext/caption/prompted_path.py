@@ -136,7 +136,7 @@ class PromptedPath:
                 prompt = build_prompt(self.template, context, reading.text if reading else "", captioner.max_alt_length)
                 asked = prompt_key(prompt)
                 settings = f"prompted;backend={self.backend};{key};template={self.template.key};prompt={asked}"
-                asks.setdefault((digest, asked), _Ask(work, prompt, settings)).positions.append(position)
+                asks.setdefault((digest, settings), _Ask(work, prompt, settings)).positions.append(position)
         return asks
 
     def _cache_key(self, captioner: Captioner, ask: _Ask) -> CacheKey:
