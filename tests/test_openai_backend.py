@@ -243,6 +243,8 @@ def test_bad_options_fail_when_the_captioner_is_made(monkeypatch: pytest.MonkeyP
     from alttext.caption.model import ModelUnavailable
 
     monkeypatch.delenv(KEY_ENV, raising=False)
+    with pytest.raises(ModelUnavailable, match="needs --model NAME"):
+        Captioner(backend="openai", api_base="http://127.0.0.1:9/v1", cache=False)
     with pytest.raises(ModelUnavailable, match="needs the server's address"):
         Captioner("m", backend="openai", cache=False)
     with pytest.raises(ModelUnavailable, match="http:// or https://"):
@@ -332,6 +334,7 @@ def test_a_bad_prompt_template_in_the_config_names_the_file(docs_tree: Path, cap
     assert str(docs_tree / "prompt.txt") in err and "unknown placeholder {the_image}" in err
 
 
+@pytest.mark.slow
 def test_the_default_backend_sends_nothing_anywhere(docs_tree: Path, tiny_model_dir: Path) -> None:
     code = (
         "import sys\n"

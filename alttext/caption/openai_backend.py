@@ -68,6 +68,10 @@ def load_prompted(model: str, options: Mapping[str, Any]) -> OpenAIModel:
 
 
 def settings_from(model: str, options: Mapping[str, Any]) -> OpenAISettings:
+    from alttext.caption.model import DEFAULT_MODEL
+
+    if model == DEFAULT_MODEL:
+        raise ValueError("the openai backend needs --model NAME (or model in [tool.alttext]): the model's name on the server")
     api_base = options.get("api_base")
     if not api_base:
         raise ValueError("the openai backend needs the server's address: --api-base URL "
