@@ -15,10 +15,9 @@ from PIL import Image
 
 from alttext.caption.captioner import Captioner
 from alttext.caption.openai_backend import OpenAIModel, OpenAISettings, retry_after
-from alttext.caption.prompt import build_prompt, load_template
 from alttext.caption.prompted import Prompt, Refusal
 from alttext.cli import main
-from alttext.context import ImageContext, Link, Sourced
+from alttext.context import ImageContext, Sourced
 from tests.conftest import FIXTURES, REPO_ROOT
 from tests.openai_server import FakeOpenAI, Received, Reply, alt_json, chat
 
