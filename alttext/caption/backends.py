@@ -6,7 +6,7 @@ VisionEncoderDecoder and image-to-text models, generate.py and fast_vit_gpt2.py)
 a model folder that holds an ONNX export and no torch weights, else `torch`.
 
 Prompted back ends (prompted.PromptedModel: image and prompt in, words out) are chosen by
-name too: PROMPTED_BACKENDS maps each name to the module whose
+name too: backend_names.PROMPTED_BACKENDS maps each name to the module whose
 `load_prompted(model, options) -> PromptedModel` loads it, imported only when chosen.
 """
 
@@ -17,14 +17,14 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
+from alttext.caption.backend_names import BACKENDS, PROMPTED_BACKENDS
 from alttext.caption.generate import GenerationSettings
 
 if TYPE_CHECKING:
     from alttext.caption.prompted import PromptedModel
 
-# name -> module with `load_prompted(model: str, options: Mapping[str, Any]) -> PromptedModel`.
-PROMPTED_BACKENDS = {"openai": "alttext.caption.openai_backend"}
-BACKENDS = ("auto", "torch", "onnx", *PROMPTED_BACKENDS)
+__all__ = ["BACKENDS", "PROMPTED_BACKENDS", "LocalModel", "is_prompted", "load_local_model", "load_prompted_model",
+           "resolve_backend"]
 TORCH_WEIGHTS = ("*.safetensors", "pytorch_model*.bin")
 
 

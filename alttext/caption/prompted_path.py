@@ -105,7 +105,7 @@ class PromptedPath:
         """(model id, revision, back-end key) for the cache: from the back end's module
         without loading it where it offers `prompted_identity`, else from the loaded model."""
         if self._identity is None:
-            from alttext.caption.backends import PROMPTED_BACKENDS
+            from alttext.caption.backend_names import PROMPTED_BACKENDS
 
             module = importlib.import_module(PROMPTED_BACKENDS[self.backend])
             find = getattr(module, "prompted_identity", None)

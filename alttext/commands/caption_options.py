@@ -26,7 +26,7 @@ _FLAGS = ("model", "revision", "device", "dtype", "quantize", "batch_size", "num
 def add_captioner_arguments(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("captioning")
     group.add_argument("--model", metavar="ID|DIR", help="Hugging Face model id or local model folder")
-    from alttext.caption.backends import BACKENDS
+    from alttext.caption.backend_names import BACKENDS
 
     group.add_argument("--backend", choices=BACKENDS,
                        help="torch (transformers) or onnx (an ONNX export on ONNX Runtime, no torch); "
