@@ -121,3 +121,21 @@ class FakeOpenAI:
     def __exit__(self, *exc_info: object) -> None:
         self.httpd.shutdown()
         self.httpd.server_close()
+
+
+def main() -> None:
+    """Serve one fixed answer after `--delay` seconds until stopped; print the base URL first."""
+    import argparse
+
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--delay", type=float, default=0.0)
+    parser.add_argument("--alt", default="A synthetic test photo")
+    options = parser.parse_args()
+    body = alt_json(options.alt).body
+    with FakeOpenAI(lambda request: Reply(body=body, delay=options.delay)) as server:
+        print(server.url, flush=True)
+        server.thread.join()
+
+
+if __name__ == "__main__":
+    main()

@@ -66,6 +66,16 @@ def test_large_images_are_scaled_down() -> None:
     assert server.received[0].image.size == (1024, 512)
 
 
+def test_photos_go_as_jpeg() -> None:
+    photo = Image.new("RGB", (96, 64))
+    photo.putdata([(x * 2, y * 3, (x * y) % 256) for y in range(64) for x in range(96)])  # 6,144 colours
+    assert photo.getcolors(4096) is None
+    with FakeOpenAI(lambda request: chat("A photo")) as server:
+        _model(server.url).answer([photo], [PROMPT])
+    sent = server.received[0].image
+    assert sent.format == "JPEG" and sent.size == photo.size
+
+
 def test_429_waits_as_long_as_retry_after_says() -> None:
     def reply(request: Received) -> Reply:
         return Reply(429, {"error": {"message": "slow down"}}, {"Retry-After": "1"}) if request.number == 1 \

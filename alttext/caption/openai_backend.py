@@ -40,6 +40,7 @@ DEFAULT_RETRIES = 4
 MAX_WAIT_S = 60.0  # the longest pause between two tries, whatever Retry-After asks
 FIRST_WAIT_S = 0.5  # then 1, 2, 4... seconds
 MAX_SIDE = 1024  # pixels: larger images are scaled down before they are sent
+PNG_COLOURS = 4096  # an image with more colours than this is a photo: sent as JPEG
 PNG_LIMIT = 1_500_000  # bytes: a PNG larger than this is sent as JPEG instead
 MAX_TOKENS = 300
 MAX_MESSAGE_CHARS = 200  # of a server's error message, in ours
@@ -180,18 +181,20 @@ def request_body(model: str, image: Image.Image, prompt: Prompt) -> bytes:
 
 
 def data_uri(image: Image.Image) -> str:
-    """The image as a `data:` URI: PNG, or JPEG where the PNG would be large; at most MAX_SIDE pixels a side."""
+    """The image as a `data:` URI, at most MAX_SIDE pixels a side: PNG for few colours (screenshots,
+    diagrams: JPEG would blur their text), JPEG for photos and wherever the PNG would be large."""
     if max(image.size) > MAX_SIDE:
         image = image.copy()
         image.thumbnail((MAX_SIDE, MAX_SIDE))
     image = image if image.mode in ("RGB", "L") else image.convert("RGB")
     buffer = io.BytesIO()
-    image.save(buffer, format="PNG", optimize=False)
-    kind = "png"
-    if buffer.tell() > PNG_LIMIT:
-        buffer = io.BytesIO()
+    kind = "png" if image.getcolors(PNG_COLOURS) is not None else "jpeg"
+    if kind == "png":
+        image.save(buffer, format="PNG")
+        if buffer.tell() > PNG_LIMIT:
+            buffer, kind = io.BytesIO(), "jpeg"
+    if kind == "jpeg":
         image.save(buffer, format="JPEG", quality=90)
-        kind = "jpeg"
     return f"data:image/{kind};base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
