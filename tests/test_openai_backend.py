@@ -329,6 +329,8 @@ def test_suggest_proposes_a_models_decorative_verdict_and_fix_leaves_it(
         assert main(["fix", *argv]) == 0
         assert "the model judges the image decorative" in capsys.readouterr().err
         assert main(["suggest", *argv, "-o", "proposals.json"]) in (0, 1)
+        assert main(["fix", *argv[:-1], "docs/index.md"]) == 0
+        assert "it is the only content of a link, which needs a name" in capsys.readouterr().err
     (entry,) = json.loads((docs_tree / "proposals.json").read_text(encoding="utf-8"))["entries"]
     assert entry["status"] == "decorative" and entry["alt"] == ""
 

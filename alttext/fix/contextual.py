@@ -10,6 +10,9 @@ alt text came from the captioner:
    caption right after the image;
 3. on a page whose language is not English, the English words of the model
    are never written silently (alttext.fix.language_policy).
+
+A prompted model's answer was asked with the link, the caption and the page's
+language in its prompt: only step 2 applies to it, as a check.
 """
 
 from __future__ import annotations
