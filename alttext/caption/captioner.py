@@ -171,6 +171,11 @@ class Captioner:
             self._model()  # not on disk: fail now, with the loader's one-line reason, or download it
 
     @property
+    def uses_context(self) -> bool:
+        """Whether `contexts` can change a caption: the same image may be asked once per context."""
+        return self._prompted is not None
+
+    @property
     def cleaning_key(self) -> str:
         """CLEANING_VERSION plus the options that change a cleaned caption."""
         return f"{CLEANING_VERSION};final_period={int(self.final_period)};max_chars={self.caption_max_length or 0}"

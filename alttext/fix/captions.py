@@ -4,9 +4,9 @@ The captioner is anything with `caption_results(images, contexts=...)`
 returning objects with `caption`, `raw`, `error` and `content_hash`
 (alttext.caption.captioner.Captioner, or fixed captions in tests), and,
 where it reads text in images, `text`, `salient`, `kind` and `description`, and where a
-prompted model wrote it, `prompted` and `decorative`. Each image goes once with each distinct
-document context it has (a prompted model may answer differently on another page; the
-encoder-decoder captioner still runs once per image). It is called once for the whole run,
+prompted model wrote it, `prompted` and `decorative`. Each image goes with the document context
+of its first use, or, to a captioner whose `uses_context` is true (a prompted model may answer
+differently on another page), once with each distinct context. It is called once for the whole run,
 so identical images are captioned once and a warm cache loads no model.
 """
 
@@ -40,15 +40,18 @@ def caption_targets(targets: Sequence[Target], captioner: CaptionSource, *, max_
     todo = pending(targets)
     if not todo:
         return
-    unique: dict[tuple[str | bytes, ImageContext], int] = {}
+    by_context = bool(getattr(captioner, "uses_context", False))
+    unique: dict[tuple[str | bytes, ImageContext | None], int] = {}
     contexts: list[ImageContext] = []
     for target in todo:
-        if (_key(target), _context_key(target.context)) not in unique:
-            unique[(_key(target), _context_key(target.context))] = len(unique)
+        key = (_key(target), _context_key(target.context) if by_context else None)
+        if key not in unique:
+            unique[key] = len(unique)
             contexts.append(target.context)  # as its first use has it, with its lines
     results = captioner.caption_results([image for image, _ in unique], contexts=contexts)
     for target in todo:
-        _take(target, results[unique[(_key(target), _context_key(target.context))]], max_tokens)
+        key = (_key(target), _context_key(target.context) if by_context else None)
+        _take(target, results[unique[key]], max_tokens)
 
 
 def _key(target: Target) -> str | bytes:
