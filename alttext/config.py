@@ -36,6 +36,12 @@ PASS_THROUGH_KEYS = frozenset(
         "max-alt-length",  # check's limit, and the length of the alt text the captioner composes
         "language",
         "non-english",
+        "prompt-template",  # the prompted back ends' prompt, and the openai back end's server
+        "api-base",
+        "api-key-env",
+        "request-timeout",
+        "concurrency",
+        "max-retries",
     }
 )
 _LIST_KEYS = ("include", "exclude", "select", "ignore", "decorative")

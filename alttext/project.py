@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -36,7 +37,7 @@ _TYPES: dict[str, tuple[type, ...]] = {
 _ANY: tuple[type, ...] = (str, int, bool, list)
 # Where a host stands in for the table: MkDocs' docs_dir, Sphinx's source folder.
 HOST_FACTS = frozenset({"site-root"})
-_PATH_KEYS = frozenset({"cache", "cache-dir"})
+_PATH_KEYS = frozenset({"cache", "cache-dir", "prompt-template"})
 _GLOB_KEYS = frozenset({"include", "exclude", "decorative"})
 
 
@@ -83,6 +84,8 @@ def from_text(key: str, value: object) -> object:
         return int(value)
     if bool in allowed and value.strip().lower() in ("true", "false", "1", "0", "yes", "no"):
         return value.strip().lower() in ("true", "1", "yes")
+    if float in allowed and re.fullmatch(r"\s*-?\d+(\.\d*)?\s*", value):
+        return float(value)
     return value
 
 

@@ -60,7 +60,7 @@ def test_json_and_second_run_from_the_cache(capsys: pytest.CaptureFixture[str], 
     first = json.loads(out)
     assert code == 0
     assert [row["image"] for row in first] == [str(path) for path in images]
-    assert set(first[0]) == {"image", "caption", "raw", "text", "kind", "cached", "error"}
+    assert set(first[0]) == {"image", "caption", "raw", "text", "kind", "cached", "error", "decorative"}
     assert [row["cached"] for row in first] == [False] * 3 and [row["error"] for row in first] == [None] * 3
     code, out, _ = run(capsys, "--json", "--model", tiny_model_dir, *images)
     second = json.loads(out)

@@ -34,6 +34,13 @@ CASES: dict[str, tuple[Any, Any]] = {
     "ocr": ("off", "all"),
     "language": ("de", "fr"),
     "non-english": ("warn", "review"),
+    "backend": ("torch", "onnx"),
+    "prompt-template": ("table-prompt.txt", "host-prompt.txt"),
+    "api-base": ("http://127.0.0.1:8000/v1", "http://127.0.0.1:9000/v1"),
+    "api-key-env": ("TABLE_KEY", "HOST_KEY"),
+    "request-timeout": (30, 12.5),
+    "concurrency": (2, 8),
+    "max-retries": (1, 0),
 }
 
 
@@ -68,6 +75,7 @@ def test_host_option_replaces_the_table_key(tmp_path: Path, key: str) -> None:
         "include": ("docs/guide/*",), "exclude": ("docs/drafts/*",), "decorative": ("docs/icons/*",), "select": {"ALT001"},
         "ignore": {"ALT302"}, "cache": str(tmp_path / "docs" / "host-cache"),
         "cache-dir": str(tmp_path / "docs" / "host-cache-dir"),
+        "prompt-template": str(tmp_path / "docs" / "host-prompt.txt"),
     }.get(key, host_value)
     assert from_host == expected
 

@@ -4,16 +4,27 @@
 VisionEncoderDecoder and image-to-text models, generate.py and fast_vit_gpt2.py) or `onnx`
 (an ONNX export on ONNX Runtime, onnx_model.py, with no torch at all). `auto` picks `onnx` for
 a model folder that holds an ONNX export and no torch weights, else `torch`.
+
+Prompted back ends (prompted.PromptedModel: image and prompt in, words out) are chosen by
+name too: backend_names.PROMPTED_BACKENDS maps each name to the module whose
+`load_prompted(model, options) -> PromptedModel` loads it, imported only when chosen.
 """
 
 from __future__ import annotations
 
+import importlib
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
+from alttext.caption.backend_names import BACKENDS, PROMPTED_BACKENDS
 from alttext.caption.generate import GenerationSettings
 
-BACKENDS = ("auto", "torch", "onnx")
+if TYPE_CHECKING:
+    from alttext.caption.prompted import PromptedModel
+
+__all__ = ["BACKENDS", "PROMPTED_BACKENDS", "LocalModel", "is_prompted", "load_local_model", "load_prompted_model",
+           "resolve_backend"]
 TORCH_WEIGHTS = ("*.safetensors", "pytorch_model*.bin")
 
 
@@ -34,7 +45,7 @@ class LocalModel(Protocol):
 
 
 def resolve_backend(model: str, backend: str | None) -> str:
-    """`torch` or `onnx` for this model; raises ValueError for an unknown name."""
+    """`torch`, `onnx` or a prompted back end's name for this model; raises ValueError for an unknown name."""
     from alttext.caption.onnx_model import onnx_folder
 
     name = (backend or "auto").lower()
@@ -45,6 +56,18 @@ def resolve_backend(model: str, backend: str | None) -> str:
     folder = Path(model).expanduser()
     has_torch_weights = folder.is_dir() and any(next(folder.glob(pattern), None) for pattern in TORCH_WEIGHTS)
     return "onnx" if onnx_folder(model) is not None and not has_torch_weights else "torch"
+
+
+def is_prompted(backend: str) -> bool:
+    return backend in PROMPTED_BACKENDS
+
+
+def load_prompted_model(name: str, backend: str, options: Mapping[str, Any]) -> PromptedModel:
+    """The prompted back end `backend` for model `name`; `options` are the Captioner's (each
+    back end takes the ones it knows: api_base, timeout, device...). Raises ValueError for bad ones."""
+    module = importlib.import_module(PROMPTED_BACKENDS[backend])
+    loaded: PromptedModel = module.load_prompted(name, options)
+    return loaded
 
 
 def load_local_model(name: str, backend: str, *, device: str, dtype: str | None, quantize: str | None,

@@ -45,6 +45,7 @@ if TYPE_CHECKING:
     from PIL import Image
 
     from alttext.caption.backends import LocalModel
+    from alttext.caption.prompted_path import PromptedPath
 
 __all__ = ["CaptionError", "CaptionResult", "Captioner", "ModelUnavailable", "model_identity"]
 
@@ -69,6 +70,8 @@ class CaptionResult:
     salient: tuple[str, ...] = ()  # the text chosen for the alt text
     kind: str | None = None  # screenshot, logo, diagram, chart, photo; None when nothing tells
     description: str | None = None  # the model's cleaned caption, before the text was added
+    decorative: bool = False  # a prompted model judged the image decorative (caption is "")
+    prompted: bool = False  # a prompted model wrote it, told the image's context and the page's language
 
 
 @dataclass
@@ -118,6 +121,12 @@ class Captioner:
         ocr: str | bool | OcrSettings | None = "auto",
         max_alt_length: int = DEFAULT_MAX_ALT_LENGTH,
         backend: str | None = "auto",
+        prompt_template: str | os.PathLike[str] | None = None,
+        api_base: str | None = None,
+        api_key_env: str | None = None,
+        request_timeout: float | None = None,
+        concurrency: int | None = None,
+        max_retries: int | None = None,
     ) -> None:
         overrides = {"num_beams": num_beams, "max_length": max_length,
                      "no_repeat_ngram_size": no_repeat_ngram_size, "min_length": min_length}
@@ -126,7 +135,7 @@ class Captioner:
         if batch_size is not None and int(batch_size) < 1:
             raise ValueError(f"batch_size must be at least 1, not {batch_size}")
         self.model_name = str(model or DEFAULT_MODEL)
-        from alttext.caption.backends import resolve_backend
+        from alttext.caption.backends import is_prompted, resolve_backend
 
         self.backend = resolve_backend(self.model_name, backend)
         self.device, self.dtype, self.quantize = device or "auto", dtype, quantize
@@ -146,9 +155,25 @@ class Captioner:
         self._loaded: LocalModel | None = None
         # The loader's precision, once loaded; until then guessed from the options (onnx: the CPU).
         self._precision = expected_precision(self.device if self.backend == "torch" else "cpu", dtype, quantize)
+        self._prompted: PromptedPath | None = None
+        self._identity: tuple[str, str] | None = None
+        if is_prompted(self.backend):  # its own path: prompts, answers and cache (prompted_path.py)
+            from alttext.caption.prompted_path import PromptedPath
+
+            options = {"device": self.device, "dtype": dtype, "quantize": quantize, "revision": revision,
+                       "trust_remote_code": trust_remote_code, "api_base": api_base, "api_key_env": api_key_env,
+                       "timeout": request_timeout, "concurrency": concurrency, "retries": max_retries}
+            self._prompted = PromptedPath(self.backend, self.model_name, options, prompt_template)
+            self._prompted.identity(self)  # bad options fail now, as a missing model does below
+            return
         self._identity = model_identity(self.model_name, revision) if self.cache else None
         if self.cache and self._identity is None:
             self._model()  # not on disk: fail now, with the loader's one-line reason, or download it
+
+    @property
+    def uses_context(self) -> bool:
+        """Whether `contexts` can change a caption: the same image may be asked once per context."""
+        return self._prompted is not None
 
     @property
     def cleaning_key(self) -> str:
@@ -171,13 +196,16 @@ class Captioner:
         Images are paths, bytes, `data:` URIs or PIL images; `names` (default: the paths)
         name them in errors. `contexts` (alttext.context.ImageContext, one per image) is
         what the document says around each image: an encoder-decoder model has no prompt
-        to put it in, so it does not change a caption (nor the cache key) here.
+        to put it in, so it does not change a caption (nor the cache key) here; a prompted
+        back end gets it in its prompt (prompted_path.py).
         Raises ModelUnavailable only if the model is needed and cannot be loaded (also
         for a device or dtype this machine lacks).
         """
         if contexts is not None and len(contexts) != len(images):
             raise ValueError(f"{len(contexts)} contexts for {len(images)} images")
         names = list(names) if names is not None else [describe(image) for image in images]
+        if self._prompted is not None:
+            return self._prompted.caption_results(self, images, names, contexts)
         results: list[CaptionResult | None] = [None] * len(images)
         unique: dict[str, _Work] = {}
         for position, (digest, error) in enumerate(self._hash_all(images, names)):

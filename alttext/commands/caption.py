@@ -31,7 +31,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("images", nargs="+", metavar="IMAGE", help="image files, data: URIs, or - for one image on stdin")
-    parser.add_argument("--json", action="store_true", help="print a JSON list of {image, caption, raw, text, kind, cached, error}")
+    parser.add_argument("--json", action="store_true", help="print a JSON list of {image, caption, raw, text, kind, cached, error, decorative}")
     add_captioner_arguments(parser)
     add_engine_arguments(parser)
     parser.add_argument("--config", metavar="FILE", help="pyproject.toml to read [tool.alttext] from (default: the nearest one)")
@@ -109,7 +109,8 @@ def _print(results: list[Any], arguments: list[str], *, as_json: bool) -> None:
             print(printable(f"alttext: {label}: {result.error}"), file=sys.stderr)
     if as_json:
         rows = [{"image": argument, "caption": r.caption, "raw": r.raw, "text": getattr(r, "text", ""),
-                 "kind": getattr(r, "kind", None), "cached": r.cached, "error": r.error}
+                 "kind": getattr(r, "kind", None), "cached": r.cached, "error": r.error,
+                 "decorative": getattr(r, "decorative", False)}
                 for argument, r in zip(arguments, results)]
         print(json.dumps(rows, indent=2, ensure_ascii=False))
     else:

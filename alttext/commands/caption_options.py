@@ -13,18 +13,25 @@ CONFIG_TYPES: dict[str, tuple[type, ...]] = {
     "num-beams": (int,), "max-length": (int,), "no-repeat-ngram-size": (int,), "final-period": (bool,),
     "caption-max-length": (int,), "cache": (str, bool), "cache-dir": (str,), "backend": (str,),
     "ocr": (str, bool), "max-alt-length": (int,),
+    # prompted back ends (alttext.caption.prompt, openai_backend)
+    "prompt-template": (str,), "api-base": (str,), "api-key-env": (str,), "request-timeout": (int, float),
+    "concurrency": (int,), "max-retries": (int,),
 }
 OCR_CHOICES = ("auto", "on", "off", "all")  # alttext.caption.ocr.OCR_MODES, without importing it
 _FLAGS = ("model", "revision", "device", "dtype", "quantize", "batch_size", "num_beams", "max_length",
-          "no_repeat_ngram_size", "final_period", "caption_max_length", "ocr", "max_alt_length", "backend")
+          "no_repeat_ngram_size", "final_period", "caption_max_length", "ocr", "max_alt_length", "backend",
+          "prompt_template", "api_base", "api_key_env", "request_timeout", "concurrency", "max_retries")
 
 
 def add_captioner_arguments(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("captioning")
     group.add_argument("--model", metavar="ID|DIR", help="Hugging Face model id or local model folder")
-    group.add_argument("--backend", choices=("auto", "torch", "onnx"),
+    from alttext.caption.backend_names import BACKENDS
+
+    group.add_argument("--backend", choices=BACKENDS,
                        help="torch (transformers) or onnx (an ONNX export on ONNX Runtime, no torch); "
-                            "default auto: onnx for a folder holding only an ONNX export")
+                            "default auto: onnx for a folder holding only an ONNX export; "
+                            "openai: an OpenAI-compatible server at --api-base (images are sent to it)")
     group.add_argument("--revision", metavar="REV", help="model revision (branch, tag or commit) for a hub id")
     group.add_argument("--device", metavar="auto|cpu|cuda|mps", help="where the model runs (default: auto = CUDA, then MPS, then CPU)")
     group.add_argument("--dtype", choices=("fp32", "fp16", "bf16"), help="weights' precision (default: fp16 on CUDA, else fp32)")
@@ -42,6 +49,16 @@ def add_captioner_arguments(parser: argparse.ArgumentParser) -> None:
                        help="read the text in images: auto = when rapidocr is installed (default), all = every line, "
                             "not only the largest")
     group.add_argument("--max-alt-length", type=positive, metavar="CHARS", help="longest alt text to compose (default: 125)")
+    group.add_argument("--prompt-template", metavar="FILE",
+                       help="prompt for a prompted backend: a text file with {placeholders} (see the README)")
+    group.add_argument("--api-base", metavar="URL", help="the openai backend's server, such as http://127.0.0.1:8000/v1")
+    group.add_argument("--api-key-env", metavar="VAR",
+                       help="environment variable holding the server's API key (default: send no key)")
+    group.add_argument("--request-timeout", type=positive_seconds, metavar="SECONDS",
+                       help="how long to wait for the server's answer to one image (default: 60)")
+    group.add_argument("--concurrency", type=positive, metavar="N", help="requests in flight at once (default: 4)")
+    group.add_argument("--max-retries", type=not_negative, metavar="N",
+                       help="retries after 429, 5xx or a timeout, with backoff (default: 4)")
     group.add_argument("--trust-remote-code", action="store_true", help="allow a hub model to run its own Python code (only for models you trust)")
 
 
@@ -56,6 +73,16 @@ def not_negative(text: str) -> int:
     value = _whole(text)
     if value < 0:
         raise argparse.ArgumentTypeError(f"expected 0 or a positive whole number, got {text!r}")
+    return value
+
+
+def positive_seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r}") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"expected a positive number of seconds, got {text!r}")
     return value
 
 
@@ -76,6 +103,8 @@ def captioner_options(args: argparse.Namespace, config_root: str, extra: dict[st
                                if key not in ("cache", "cache-dir")}
     if isinstance(options.get("model"), str) and os.path.isdir(os.path.join(config_root, options["model"])):
         options["model"] = os.path.join(config_root, options["model"])  # a folder named relative to the config
+    if isinstance(options.get("prompt_template"), str):
+        options["prompt_template"] = os.path.join(config_root, options["prompt_template"])
     cache = config.get("cache", config.get("cache-dir"))
     if cache is not None:
         options["cache"] = os.path.join(config_root, cache) if isinstance(cache, str) else cache

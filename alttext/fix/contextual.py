@@ -10,6 +10,9 @@ alt text came from the captioner:
    caption right after the image;
 3. on a page whose language is not English, the English words of the model
    are never written silently (alttext.fix.language_policy).
+
+A prompted model's answer was asked with the link, the caption and the page's
+language in its prompt: only step 2 applies to it, as a check.
 """
 
 from __future__ import annotations
@@ -36,6 +39,10 @@ def apply_context(targets: Sequence[Target], *, non_english: str = DEFAULT_NON_E
     if non_english not in NON_ENGLISH_POLICIES:
         raise ValueError(f"non-english must be one of {', '.join(NON_ENGLISH_POLICIES)}, not {non_english!r}")
     for target in targets:
+        if target.prompted:  # the model was told the link, the caption and the language: only check it
+            if target.alt and not target.problem:
+                _without_figure_caption(target)
+            continue
         named = target.context.is_functional and _name_the_link(target)
         if not (target.captioned or named) or target.alt is None or target.problem:
             continue

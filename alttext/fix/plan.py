@@ -44,6 +44,8 @@ class Target:
     salient: tuple[str, ...] = ()  # the parts of that text a reader takes in first
     image_kind: str | None = None  # screenshot, logo, diagram, photo... where the captioner says
     description: str | None = None  # the captioner's own description (in English)
+    prompted: bool = False  # a prompted model wrote `alt`, told the context and the page's language
+    judged_decorative: bool = False  # a prompted model said the image adds nothing to the page
 
     @property
     def where(self) -> str:

@@ -176,6 +176,7 @@ class _LoadFailureAsUnavailable:
 
     def __init__(self, captioner: CaptionSource) -> None:
         self._captioner = captioner
+        self.uses_context = bool(getattr(captioner, "uses_context", False))
 
     def caption_results(self, images: Sequence[str | bytes], *,
                         contexts: Sequence[ImageContext] | None = None) -> list[Any]:
