@@ -39,6 +39,8 @@ FLORENCE2_TASK_BY_LENGTH = ((100, "<CAPTION>"), (250, "<DETAILED_CAPTION>"))
 FLORENCE2_LONGEST_TASK = "<MORE_DETAILED_CAPTION>"
 ANSWER_OVERHEAD_TOKENS = 32  # the JSON object around the alt text, and the end token
 DENSE_SCRIPT_LANGUAGES = ("zh", "ja", "ko", "th", "yue")
+# transformers lists these with the image-text-to-text models, but they take no prompt.
+PIXELS_ONLY = ("vision-encoder-decoder",)
 IMAGES_PER_CALL = {"cpu": 8, "cuda": 32, "mps": 8}
 
 
@@ -219,7 +221,7 @@ def _from_pretrained(source: str, dtype: Any, *, revision: str | None, local_onl
         _check_image_text_to_text(source, config)
         processor = AutoProcessor.from_pretrained(source, **options)
         model = AutoModelForImageTextToText.from_pretrained(source, dtype=dtype, **options)
-    except (OSError, ValueError, KeyError, SafetensorError) as error:
+    except (OSError, ValueError, KeyError, ImportError, SafetensorError) as error:  # ImportError: a processor's package
         raise _with_advice(load_failure(source, error, trust_remote_code)) from error
     if getattr(processor, "image_processor", None) is None:
         raise _unavailable(source, "its processor takes no images (no image processor settings in the folder)")
@@ -230,7 +232,8 @@ def _check_image_text_to_text(source: str, config: Any) -> None:
     from transformers.models.auto.modeling_auto import MODEL_FOR_IMAGE_TEXT_TO_TEXT_MAPPING_NAMES
 
     remote = "AutoModelForImageTextToText" in (getattr(config, "auto_map", None) or {})
-    if config.model_type not in MODEL_FOR_IMAGE_TEXT_TO_TEXT_MAPPING_NAMES and not remote:
+    takes_text = config.model_type in MODEL_FOR_IMAGE_TEXT_TO_TEXT_MAPPING_NAMES and config.model_type not in PIXELS_ONLY
+    if not (takes_text or remote):
         raise _unavailable(source, f"model type {config.model_type!r} is not an image-text-to-text model "
                                    "(an image-to-text captioning model runs with --backend torch)")
 
