@@ -81,8 +81,9 @@ def build_tiny_florence2(folder: Path, *, seed: int = 0) -> Path:
                                          crop_size={"height": IMAGE_SIZE, "width": IMAGE_SIZE})
     image_processor.image_seq_length = image_tokens
     processor = Florence2Processor(image_processor=image_processor, tokenizer=tokenizer)
+    # Florence-2's model card generates with 3 beams and no repeated 3-grams.
     model.generation_config.update(decoder_start_token_id=eos, bos_token_id=bos, eos_token_id=eos,
-                                   pad_token_id=pad, forced_bos_token_id=bos)
+                                   pad_token_id=pad, forced_bos_token_id=bos, num_beams=3, no_repeat_ngram_size=3)
     model.save_pretrained(folder)
     processor.save_pretrained(folder)
     return folder

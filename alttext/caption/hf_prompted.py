@@ -15,8 +15,9 @@ A Prompt reaches the model in one of two forms, picked from the model once at lo
   in English. The task is the one named at load time, else the shortest caption task that
   suits the Prompt's length limit.
 
-Generation is greedy unless beams are asked for; an answer may run to the Prompt's length
-limit in tokens (answer_tokens), plus room for the JSON around it.
+Generation never samples: beams and the n-gram rule come from the settings, else from the
+model's own generation config; an answer may run to the tokens the Prompt's length limit
+needs in the page's script (answer_tokens), plus room for the JSON around it.
 """
 
 from __future__ import annotations
@@ -100,7 +101,7 @@ class TransformersPromptedModel:
     def _calls(self, prompts: list[Prompt]) -> Iterator[list[int]]:
         """Indices of the images each `generate` call takes: same answer budget and text form, bounded size.
 
-        Grouping by budget keeps an image's answer independent of what else is in the batch.
+        Grouping by budget gives each image the budget its own prompt sets, whatever else is in the batch.
         """
         groups: dict[tuple[int, str], list[int]] = {}
         for index, prompt in enumerate(prompts):
@@ -114,7 +115,7 @@ class TransformersPromptedModel:
         """Answers for one call; when the call fails, each image again on its own, so one bad image
         costs only its own answer."""
         try:
-            return list(self._generate(images, prompts))
+            return self._generate(images, prompts)
         except Exception as error:  # any failure inside transformers or torch is this call's, not the run's
             if len(images) == 1:
                 return [Refusal(f"the model failed on this image: {_one_line(error)}")]
@@ -124,12 +125,9 @@ class TransformersPromptedModel:
         import torch
 
         inputs = self.inputs(images, prompts)
-        options: dict[str, Any] = {"max_new_tokens": answer_tokens(prompts[0]), "num_beams": self.num_beams,
-                                   "do_sample": False}
-        if self.no_repeat_ngram_size:
-            options["no_repeat_ngram_size"] = self.no_repeat_ngram_size
         with torch.inference_mode():
-            output = self.model.generate(**inputs, **options)
+            output = self.model.generate(**inputs, max_new_tokens=answer_tokens(prompts[0]), do_sample=False,
+                                         num_beams=self.num_beams, no_repeat_ngram_size=self.no_repeat_ngram_size)
         if not self.model.config.is_encoder_decoder:
             output = output[:, inputs["input_ids"].shape[1]:]  # the prompt, echoed before the answer
         texts = self.processor.batch_decode(output, skip_special_tokens=True)
@@ -183,8 +181,9 @@ def load_hf_prompted(
     """Load an image-text-to-text model (hub id or folder) as a PromptedModel, offline-first like load_model.
 
     `generation` gives the beams and the n-gram rule (its max_length is the encoder-decoder
-    captioner's and is not used: the Prompt's length limit sets the answer's); None is greedy
-    with no n-gram rule. `task` names a Florence-2 task (FLORENCE2_TASKS); None picks one by the
+    captioner's and is not used: the Prompt's length limit sets the answer's); None takes both
+    from the model's own generation_config, as its authors set them. Sampling is always off,
+    so an image and a prompt always get the same answer. `task` names a Florence-2 task (FLORENCE2_TASKS); None picks one by the
     Prompt's length limit. Raises ModelUnavailable, in one line, when the model cannot be loaded.
     """
     from alttext.caption.model import locate_model, place_model, require_caption_packages, resolve_device, resolve_dtype
@@ -200,11 +199,12 @@ def load_hf_prompted(
     mode = prompt_mode(model.config.model_type, processor, location.source)
     if task is not None and mode != "florence2-task":
         raise ValueError(f"a task ({task}) applies to Florence-2 models only, not to {model.config.model_type!r}")
+    defaults = model.generation_config
     return TransformersPromptedModel(
         place_model(model, torch_device, torch_dtype, None), processor, model_id=location.source,
         revision=location.revision(revision), mode=mode, task=task,
-        num_beams=generation.num_beams if generation else 1,
-        no_repeat_ngram_size=generation.no_repeat_ngram_size if generation else 0,
+        num_beams=generation.num_beams if generation else (defaults.num_beams or 1),
+        no_repeat_ngram_size=generation.no_repeat_ngram_size if generation else (defaults.no_repeat_ngram_size or 0),
     )
 
 
