@@ -78,7 +78,7 @@ pytest.importorskip("transformers")
 from PIL import Image
 
 from alttext.caption.generate import GenerationSettings
-from alttext.caption.hf_prompted import TransformersPromptedModel, load_hf_prompted
+from alttext.caption.hf_prompted import TransformersPromptedModel, load_hf_prompted, load_prompted, prompted_identity
 from alttext.caption.model import ModelUnavailable
 
 
@@ -163,7 +163,8 @@ def test_a_template_without_a_system_role_gets_the_rules_in_the_user_message(tin
     assert model.mode == "chat-inline-system"
     assert f"User:<image>{RULES}\n\n{CONTEXT}<end_of_utterance>" in model.prompt_text(prompt())
     assert isinstance(model.answer(images()[:1], [prompt()])[0], str)
-    assert "mode=chat-inline-system" in model.key()
+    # The template is one of the model's files: another template is another revision.
+    assert model.revision != load_hf_prompted(str(tiny_smolvlm_dir), device="cpu").revision
 
 
 def test_florence2_gets_its_task_token_and_not_the_context(florence2: TransformersPromptedModel) -> None:
@@ -182,7 +183,7 @@ def test_florence2_task_named_at_load(tiny_florence2_dir: Path) -> None:
     assert model.prompt_text(prompt(max_length=40)) == "<OCR>"
     given = model.processor.batch_decode(model.inputs(images()[:1], [prompt()])["input_ids"], skip_special_tokens=True)
     assert given == ["What is the text in the image?"]
-    assert ";task=<OCR>;" in model.key()
+    assert ";prompt=task:<OCR>;" in model.key()
 
 
 @pytest.mark.slow
@@ -196,9 +197,9 @@ def test_prompts_with_different_budgets_or_tasks_are_answered_in_their_own_calls
 
 def test_key_names_what_changes_answers(smolvlm: TransformersPromptedModel, florence2: TransformersPromptedModel,
                                         tiny_smolvlm_dir: Path) -> None:
-    assert smolvlm.key() == "family=idefics3;mode=chat;num_beams=1;no_repeat_ngram_size=0;dtype=float32;quantize=none"
+    assert smolvlm.key() == "family=idefics3;prompt=chat;num_beams=1;no_repeat_ngram_size=0;dtype=float32;quantize=none"
     # Without settings, the beams and n-gram rule are the model's own (the tiny Florence-2's are its card's).
-    assert florence2.key() == ("family=florence2;mode=florence2-task;task=by-length;num_beams=3;"
+    assert florence2.key() == ("family=florence2;prompt=task:by-length;num_beams=3;"
                                "no_repeat_ngram_size=3;dtype=float32;quantize=none")
     beams = load_hf_prompted(str(tiny_smolvlm_dir), device="cpu",
                              generation=GenerationSettings(num_beams=2, no_repeat_ngram_size=3))
@@ -210,8 +211,41 @@ def test_key_names_what_changes_answers(smolvlm: TransformersPromptedModel, flor
 def test_model_id_and_revision_identify_the_folder(smolvlm: TransformersPromptedModel, tiny_smolvlm_dir: Path) -> None:
     from alttext.caption.model import folder_fingerprint
 
-    assert smolvlm.model_id == str(tiny_smolvlm_dir.resolve())
-    assert smolvlm.revision == folder_fingerprint(tiny_smolvlm_dir)
+    # As Captioner names a folder in cache keys: by its files, wherever it lies.
+    assert (smolvlm.model_id, smolvlm.revision) == ("folder", folder_fingerprint(tiny_smolvlm_dir))
+
+
+@pytest.mark.parametrize("options", [
+    pytest.param({"device": "cpu"}, id="defaults"),
+    pytest.param({"device": "cpu", "num_beams": 2, "no_repeat_ngram_size": 3}, id="beams"),
+    pytest.param({"device": "cpu", "dtype": "bf16"}, id="bf16"),
+])
+@pytest.mark.parametrize("folder", ["tiny_smolvlm_dir", "tiny_florence2_dir"])
+def test_identity_before_loading_is_the_loaded_models(folder: str, options: dict,
+                                                      request: pytest.FixtureRequest) -> None:
+    """The cache is read before anything loads: the key from the files must be the loaded back end's."""
+    model_dir = str(request.getfixturevalue(folder))
+    loaded = load_prompted(model_dir, options)
+    assert prompted_identity(model_dir, options) == (loaded.model_id, loaded.revision, loaded.key())
+
+
+def test_identity_of_a_missing_model_is_none(tmp_path: Path) -> None:
+    assert prompted_identity(str(tmp_path / "no-such-model"), {}) is None
+
+
+def test_identity_imports_neither_torch_nor_transformers(tiny_smolvlm_dir: Path) -> None:
+    code = ("import sys; from alttext.caption.hf_prompted import prompted_identity; "
+            f"print(prompted_identity({str(tiny_smolvlm_dir)!r}, {{'device': 'cpu'}})[2], "
+            "'torch' in sys.modules, 'transformers' in sys.modules)")
+    result = subprocess.run([sys.executable, "-c", code], cwd=REPO_ROOT, capture_output=True, text=True, check=True)
+    assert result.stdout.split()[-2:] == ["False", "False"]
+    assert result.stdout.startswith("family=idefics3;prompt=chat;")
+
+
+def test_int8_on_the_cpu(tiny_smolvlm_dir: Path) -> None:
+    model = load_prompted(str(tiny_smolvlm_dir), {"device": "cpu", "quantize": "int8"})
+    assert model.key().endswith("dtype=float32;quantize=int8")
+    assert all(isinstance(answer, str) for answer in model.answer(images()[:2], [prompt()] * 2))
 
 
 @pytest.mark.slow
@@ -235,6 +269,12 @@ def test_cached_hub_id_loads_offline_with_its_commit(tiny_florence2_dir: Path, t
                             timeout=120, check=False)
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["florence-community/Florence-2-base", COMMIT, "florence2-task"]
+    # Found in the cache without loading, with the same identity.
+    script = ("from alttext.caption.hf_prompted import prompted_identity\n"
+              "print(*prompted_identity('florence-community/Florence-2-base', {'device': 'cpu'})[:2])\n")
+    result = subprocess.run([sys.executable, "-c", script], env=env, cwd=REPO_ROOT, capture_output=True, text=True,
+                            timeout=120, check=True)
+    assert result.stdout.split() == ["florence-community/Florence-2-base", COMMIT]
 
 
 # Models that cannot be loaded: one line naming the model and what is wrong.

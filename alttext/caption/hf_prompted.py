@@ -22,7 +22,9 @@ needs in the page's script (answer_tokens), plus room for the JSON around it.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import json
+from collections.abc import Iterator, Mapping
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from alttext.caption.prompted import Prompt, Refusal
@@ -48,9 +50,9 @@ IMAGES_PER_CALL = {"cpu": 8, "cuda": 32, "mps": 8}
 class TransformersPromptedModel:
     """A loaded image-text-to-text model and its processor, as a PromptedModel."""
 
-    def __init__(self, model: Any, processor: Any, *, model_id: str, revision: str, mode: str,
+    def __init__(self, model: Any, processor: Any, *, model_id: str, revision: str, mode: str, key: str,
                  num_beams: int = 1, no_repeat_ngram_size: int = 0, task: str | None = None) -> None:
-        self.model, self.processor = model, processor
+        self.model, self.processor, self._key = model, processor, key
         self.model_id, self.revision = model_id, revision
         self.family = str(model.config.model_type)
         self.mode, self.task = mode, task
@@ -62,11 +64,7 @@ class TransformersPromptedModel:
             processor.tokenizer.pad_token = processor.tokenizer.eos_token
 
     def key(self) -> str:
-        from alttext.caption.precision import precision_key
-
-        task = f";task={self.task or 'by-length'}" if self.mode == "florence2-task" else ""
-        return (f"family={self.family};mode={self.mode}{task};num_beams={self.num_beams};"
-                f"no_repeat_ngram_size={self.no_repeat_ngram_size};{precision_key(str(self.model.dtype), None)}")
+        return self._key
 
     def answer(self, images: list[Image.Image], prompts: list[Prompt]) -> list[str | Refusal]:
         if len(images) != len(prompts):
@@ -173,6 +171,7 @@ def load_hf_prompted(
     *,
     device: str = "auto",
     dtype: str | None = None,
+    quantize: str | None = None,
     revision: str | None = None,
     trust_remote_code: bool = False,
     generation: GenerationSettings | None = None,
@@ -182,11 +181,21 @@ def load_hf_prompted(
 
     `generation` gives the beams and the n-gram rule (its max_length is the encoder-decoder
     captioner's and is not used: the Prompt's length limit sets the answer's); None takes both
-    from the model's own generation_config, as its authors set them. Sampling is always off,
-    so an image and a prompt always get the same answer. `task` names a Florence-2 task (FLORENCE2_TASKS); None picks one by the
-    Prompt's length limit. Raises ModelUnavailable, in one line, when the model cannot be loaded.
+    from the model's generation_config.json, as its authors set them. Sampling is always off,
+    so an image and a prompt always get the same answer. `task` names a Florence-2 task
+    (FLORENCE2_TASKS); None picks one by the Prompt's length limit. `quantize="int8"`: dynamic
+    int8 linear layers on the CPU, as for the default model. Raises ModelUnavailable, in one
+    line, when the model cannot be loaded, and ValueError for bad options.
     """
-    from alttext.caption.model import locate_model, place_model, require_caption_packages, resolve_device, resolve_dtype
+    from alttext.caption.model import (
+        _check_quantize,
+        locate_model,
+        place_model,
+        require_caption_packages,
+        resolve_device,
+        resolve_dtype,
+    )
+    from alttext.caption.precision import precision_key
 
     if task is not None and task not in FLORENCE2_TASKS:
         raise ValueError(f"unknown Florence-2 task {task!r} (use {', '.join(FLORENCE2_TASKS)})")
@@ -194,18 +203,91 @@ def load_hf_prompted(
     require_caption_packages()
     torch_device = resolve_device(device)
     torch_dtype = resolve_dtype(dtype, torch_device)
+    _check_quantize(quantize, torch_device, torch_dtype)
     model, processor = _from_pretrained(location.source, torch_dtype, revision=revision,
                                         local_only=location.local_only, trust_remote_code=trust_remote_code)
     mode = prompt_mode(model.config.model_type, processor, location.source)
     if task is not None and mode != "florence2-task":
         raise ValueError(f"a task ({task}) applies to Florence-2 models only, not to {model.config.model_type!r}")
-    defaults = model.generation_config
+    beams, ngram = settings_for(generation, model_files(name, revision))
+    key = backend_key(model.config.model_type, task, beams, ngram, precision_key(str(torch_dtype), quantize))
     return TransformersPromptedModel(
-        place_model(model, torch_device, torch_dtype, None), processor, model_id=location.source,
-        revision=location.revision(revision), mode=mode, task=task,
-        num_beams=generation.num_beams if generation else (defaults.num_beams or 1),
-        no_repeat_ngram_size=generation.no_repeat_ngram_size if generation else (defaults.no_repeat_ngram_size or 0),
+        place_model(model, torch_device, torch_dtype, quantize), processor, model_id=identity_id(name),
+        revision=location.revision(revision), mode=mode, task=task, num_beams=beams, no_repeat_ngram_size=ngram,
+        key=key,
     )
+
+
+def load_prompted(model: str, options: Mapping[str, Any]) -> TransformersPromptedModel:
+    """The back end for `model` with the Captioner's options (device, dtype, quantize, revision,
+    trust_remote_code; num_beams and no_repeat_ngram_size where given; task for Florence-2)."""
+    return load_hf_prompted(model, device=options.get("device") or "auto", dtype=options.get("dtype"),
+                            quantize=options.get("quantize"), revision=options.get("revision"),
+                            trust_remote_code=bool(options.get("trust_remote_code")),
+                            generation=_generation(options), task=options.get("task"))
+
+
+def prompted_identity(model: str, options: Mapping[str, Any]) -> tuple[str, str, str] | None:
+    """(model id, revision, key) as the loaded back end reports them, read from the model's files
+    without importing torch or transformers; None when the model is not on this machine."""
+    from alttext.caption.captioner import model_identity
+    from alttext.caption.precision import expected_precision
+
+    found = model_identity(model, options.get("revision"))
+    files = model_files(model, options.get("revision"))
+    if found is None or files is None:
+        return None
+    try:
+        model_type = str(json.loads((files / "config.json").read_text(encoding="utf-8"))["model_type"])
+    except (OSError, ValueError, KeyError):
+        return None  # the loader reports what is wrong
+    beams, ngram = settings_for(_generation(options), files)
+    precision = expected_precision(options.get("device") or "auto", options.get("dtype"), options.get("quantize"))
+    return identity_id(model), found[1], backend_key(model_type, options.get("task"), beams, ngram, precision)
+
+
+def backend_key(model_type: str, task: str | None, num_beams: int, no_repeat_ngram_size: int, precision: str) -> str:
+    """What changes answers besides the model's files: its family, the prompt's form, decoding, precision."""
+    form = f"task:{task or 'by-length'}" if model_type == FLORENCE2 else "chat"
+    return (f"family={model_type};prompt={form};num_beams={num_beams};"
+            f"no_repeat_ngram_size={no_repeat_ngram_size};{precision}")
+
+
+def identity_id(name: str) -> str:
+    """The model's id in cache keys, as Captioner names models: a hub id, or "folder" for a folder
+    (its revision, a fingerprint of its files, tells it apart wherever it lies)."""
+    return "folder" if Path(name).expanduser().is_dir() else name
+
+
+def model_files(name: str, revision: str | None) -> Path | None:
+    """The folder holding the model's config files: the folder itself, or the cached hub snapshot."""
+    from alttext.caption.captioner import cached_hub_commit, hub_cache_dir
+
+    folder = Path(name).expanduser()
+    if folder.is_dir():
+        return folder
+    commit = cached_hub_commit(name, revision)
+    return Path(hub_cache_dir()) / f"models--{name.replace('/', '--')}" / "snapshots" / commit if commit else None
+
+
+def settings_for(generation: GenerationSettings | None, files: Path | None) -> tuple[int, int]:
+    """(beams, no_repeat_ngram_size): the settings', else generation_config.json's, else greedy with no rule."""
+    if generation is not None:
+        return generation.num_beams, generation.no_repeat_ngram_size
+    try:
+        saved = json.loads((files / "generation_config.json").read_text(encoding="utf-8")) if files else {}
+    except (OSError, ValueError):
+        saved = {}
+    return int(saved.get("num_beams") or 1), int(saved.get("no_repeat_ngram_size") or 0)
+
+
+def _generation(options: Mapping[str, Any]) -> GenerationSettings | None:
+    if options.get("num_beams") is None and options.get("no_repeat_ngram_size") is None:
+        return None
+    from alttext.caption.generate import GenerationSettings
+
+    return GenerationSettings(num_beams=int(options.get("num_beams") or 1),
+                              no_repeat_ngram_size=int(options.get("no_repeat_ngram_size") or 0))
 
 
 def _from_pretrained(source: str, dtype: Any, *, revision: str | None, local_only: bool,

@@ -28,7 +28,7 @@ DTYPE_NAMES = {
     "bf16": "bfloat16", "bfloat16": "bfloat16",
 }
 WEIGHT_SUFFIXES = (".safetensors", ".bin", ".pt", ".pth", ".msgpack", ".h5", ".onnx", ".onnx_data")
-SETTINGS_SUFFIXES = (".json", ".txt", ".model", ".py")  # configs, tokenizer vocabularies, model code
+SETTINGS_SUFFIXES = (".json", ".txt", ".model", ".py", ".jinja")  # configs, vocabularies, model code, chat templates
 SAMPLED_BYTES = 1 << 20  # read from each end of a weight file for its fingerprint
 # A tokenizer is saved as one of these sets of files (fast tokenizer, byte-level BPE,
 # WordPiece, SentencePiece).
