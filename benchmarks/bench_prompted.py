@@ -18,7 +18,7 @@ model has random weights:
   full-size rows take about a minute of CPU per image on 2 cores, so they run on
   --full-size-images images (default 1), the split row only when asked.
 
-Every prompted model answers a prompt of about 150 words of rules and page context about
+Every prompted model answers a prompt of about 140 words of rules and page context about
 synthetic 640x480 photos. A random model never ends its answer, so each answer runs to the
 budget the length limit sets (--max-length characters: 95 new tokens at the default 125); a
 trained model stops at its end token, usually after 15-40 tokens, so real answers cost less
@@ -117,7 +117,7 @@ def prompted_model(kind: str, folder: Path):
         return load_hf_prompted(str(smolvlm), device="cpu")
     model, processor = full_size_smolvlm(smolvlm, split=kind == "smolvlm-256m-split")
     model = place_model(model, torch.device("cpu"), torch.float32, None)
-    return TransformersPromptedModel(model, processor, model_id=kind, revision="random",
+    return TransformersPromptedModel(model, processor, model_id=kind, revision="random", key=kind,
                                      mode=prompt_mode("idefics3", processor, kind))
 
 
