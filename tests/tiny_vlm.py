@@ -39,12 +39,14 @@ SMOLVLM_TILE_TOKENS = [f"<row_{row}_col_{col}>" for row in range(1, 7) for col i
 FLORENCE2_SPECIAL_TOKENS = ["<s>", "<pad>", "</s>", "<unk>", "<image>"]  # BART's ids 0-3, then the image
 
 
-def _byte_level_bpe(special_tokens: list[str], vocab_size: int) -> Any:
+def _tokenizer(special_tokens: list[str], vocab_size: int, **named_tokens: Any) -> Any:
+    """A fast byte-level BPE tokenizer trained on CORPUS, its special tokens first (ids 0, 1, ...)."""
     from tokenizers import ByteLevelBPETokenizer
+    from transformers import PreTrainedTokenizerFast
 
     bpe = ByteLevelBPETokenizer()
     bpe.train_from_iterator(CORPUS * 4, vocab_size=vocab_size, min_frequency=1, special_tokens=special_tokens)
-    return bpe._tokenizer
+    return PreTrainedTokenizerFast(tokenizer_object=bpe._tokenizer, **named_tokens)
 
 
 def build_tiny_florence2(folder: Path, *, seed: int = 0) -> Path:
@@ -55,14 +57,11 @@ def build_tiny_florence2(folder: Path, *, seed: int = 0) -> Path:
         Florence2Config,
         Florence2ForConditionalGeneration,
         Florence2Processor,
-        PreTrainedTokenizerFast,
     )
 
     folder.mkdir(parents=True, exist_ok=True)
-    tokenizer = PreTrainedTokenizerFast(
-        tokenizer_object=_byte_level_bpe(FLORENCE2_SPECIAL_TOKENS, 500), bos_token="<s>", pad_token="<pad>",
-        eos_token="</s>", unk_token="<unk>", extra_special_tokens={"image_token": "<image>"},
-    )
+    tokenizer = _tokenizer(FLORENCE2_SPECIAL_TOKENS, 500, bos_token="<s>", pad_token="<pad>", eos_token="</s>",
+                           unk_token="<unk>", extra_special_tokens={"image_token": "<image>"})
     bos, pad, eos = tokenizer.bos_token_id, tokenizer.pad_token_id, tokenizer.eos_token_id
     text = {"model_type": "bart", "vocab_size": len(tokenizer), "d_model": 32, "encoder_layers": 1,
             "decoder_layers": 1, "encoder_attention_heads": 2, "decoder_attention_heads": 2,
@@ -98,15 +97,11 @@ def build_tiny_smolvlm(folder: Path, *, seed: int = 0) -> Path:
         Idefics3ForConditionalGeneration,
         Idefics3ImageProcessorPil,
         Idefics3Processor,
-        PreTrainedTokenizerFast,
     )
 
     folder.mkdir(parents=True, exist_ok=True)
-    tokenizer = PreTrainedTokenizerFast(
-        tokenizer_object=_byte_level_bpe(SMOLVLM_SPECIAL_TOKENS + SMOLVLM_TILE_TOKENS, 600),
-        bos_token="<|im_start|>", eos_token="<end_of_utterance>", pad_token="<|endoftext|>",
-        unk_token="<|endoftext|>",
-    )
+    tokenizer = _tokenizer(SMOLVLM_SPECIAL_TOKENS + SMOLVLM_TILE_TOKENS, 600, bos_token="<|im_start|>",
+                           eos_token="<end_of_utterance>", pad_token="<|endoftext|>", unk_token="<|endoftext|>")
     patch, scale = 8, 2
     vision = {"hidden_size": 32, "intermediate_size": 64, "num_hidden_layers": 2, "num_attention_heads": 2,
               "image_size": IMAGE_SIZE, "patch_size": patch}
