@@ -338,3 +338,19 @@ def test_bad_options_are_value_errors(tiny_smolvlm_dir: Path, kwargs: dict, mess
 def test_a_task_for_a_chat_model_is_a_value_error(tiny_smolvlm_dir: Path) -> None:
     with pytest.raises(ValueError, match="Florence-2 models only"):
         load_hf_prompted(str(tiny_smolvlm_dir), device="cpu", task="<CAPTION>")
+
+
+def test_a_processor_that_needs_torchvision_says_so(tiny_smolvlm_dir: Path, tmp_path: Path) -> None:
+    """SmolVLM2's processor (model type smolvlm) has a video processor, which transformers builds with torchvision."""
+    import importlib.util
+
+    if importlib.util.find_spec("torchvision") is not None:
+        pytest.skip("torchvision is installed here")
+    folder = shutil.copytree(tiny_smolvlm_dir, tmp_path / "smolvlm2")
+    for name in ("config.json", "processor_config.json"):
+        text = (folder / name).read_text(encoding="utf-8")
+        (folder / name).write_text(text.replace('"idefics3"', '"smolvlm"').replace("Idefics3", "SmolVLM"),
+                                   encoding="utf-8")
+    with pytest.raises(ModelUnavailable, match="needs torchvision: pip install torchvision") as caught:
+        load_hf_prompted(str(folder), device="cpu")
+    assert_one_line_naming(caught.value, str(folder))

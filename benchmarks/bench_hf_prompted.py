@@ -1,6 +1,6 @@
-"""What a prompted model costs per image on the CPU, next to the default captioner, in one run.
+"""What a prompted transformers model costs per image on the CPU, next to the default captioner, in one run.
 
-    python benchmarks/bench_prompted.py [--images 4] [--full-size-images 1] [--split] [--no-full-size]
+    python benchmarks/bench_hf_prompted.py [--images 4] [--full-size-images 1] [--split] [--no-full-size]
 
 No weights can be downloaded here, and speed does not depend on the weights' values, so every
 model has random weights:
@@ -45,15 +45,7 @@ REPO = HERE.parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(REPO))
 
-from bench_caption import (  # noqa: E402
-    DEFAULT_ARCHITECTURE,
-    alttext_settings,
-    as_loaded,
-    build_model,
-    make_images,
-    open_images,
-    peak_rss_mb,
-)
+import bench_caption as caption  # noqa: E402
 
 RULES = (
     "You write alt text for images on web pages, for people who use screen readers. Describe what the "
@@ -141,15 +133,15 @@ def count_tokens(prompted) -> dict:
 def run_prompted(kind: str, count: int, max_length: int) -> dict:
     from alttext.caption.prompted import Prompt
 
-    images = make_images(count)
+    images = caption.make_images(count)
     prompt = Prompt(system=RULES, user=CONTEXT, language="en", max_length=max_length)
     with tempfile.TemporaryDirectory() as folder:
         prompted = prompted_model(kind, Path(folder))
     warm_up = Prompt(system=RULES, user=CONTEXT, language="en", max_length=1)  # the shortest budget
-    prompted.answer(open_images(images[:1]), [warm_up])
+    prompted.answer(caption.open_images(images[:1]), [warm_up])
     counts = count_tokens(prompted)
     cpu, wall = time.process_time(), time.perf_counter()
-    answers = prompted.answer(open_images(images), [prompt] * count)
+    answers = prompted.answer(caption.open_images(images), [prompt] * count)
     cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
     return {"cpu": cpu, "wall": wall, "images": count, "prompt_tokens": counts["prompt"] / counts["rows"],
             "new_tokens": counts["new"] / counts["rows"], "answers": len(answers)}
@@ -158,13 +150,13 @@ def run_prompted(kind: str, count: int, max_length: int) -> dict:
 def run_default(count: int) -> dict:
     from alttext.caption.generate import generate_ids, preprocess
 
-    model, processor = build_model(DEFAULT_ARCHITECTURE, "cpu", "float32")
-    loaded = as_loaded(model, processor, None)
-    settings = alttext_settings(4)
-    images = make_images(count)
-    generate_ids(loaded, preprocess(loaded, open_images(images)), settings)  # warm-up, the same batch
+    model, processor = caption.build_model(caption.DEFAULT_ARCHITECTURE, "cpu", "float32")
+    loaded = caption.as_loaded(model, processor, None)
+    settings = caption.alttext_settings(4)
+    images = caption.make_images(count)
+    generate_ids(loaded, preprocess(loaded, caption.open_images(images)), settings)  # warm-up, the same batch
     cpu, wall = time.process_time(), time.perf_counter()
-    ids = generate_ids(loaded, preprocess(loaded, open_images(images)), settings)
+    ids = generate_ids(loaded, preprocess(loaded, caption.open_images(images)), settings)
     cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
     return {"cpu": cpu, "wall": wall, "images": count, "prompt_tokens": 0,
             "new_tokens": sum(len(row) - 1 for row in ids) / len(ids), "answers": len(ids)}
@@ -187,7 +179,7 @@ def child(options: argparse.Namespace) -> None:
     _set_cpu_threads(torch.device("cpu"))
     data = run_default(options.count) if options.kind == "default" else run_prompted(
         options.kind, options.count, options.max_length)
-    print(json.dumps({**data, "peak_rss_mb": peak_rss_mb(), "threads": torch.get_num_threads()}))
+    print(json.dumps({**data, "peak_rss_mb": caption.peak_rss_mb(), "threads": torch.get_num_threads()}))
 
 
 def run_config(kind: str, count: int, options: argparse.Namespace) -> dict:
