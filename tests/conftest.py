@@ -33,3 +33,21 @@ def tiny_onnx_dir(tiny_model_dir: Path, tmp_path_factory: pytest.TempPathFactory
 settings.register_profile("replay", derandomize=True, deadline=None)
 settings.register_profile("explore", max_examples=3000, deadline=None)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "replay"))
+
+
+@pytest.fixture(scope="session")
+def tiny_smolvlm_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A folder holding a tiny random SmolVLM (Idefics3) chat model with its processor and chat template."""
+    pytest.importorskip("torch")
+    from tests.tiny_vlm import build_tiny_smolvlm
+
+    return build_tiny_smolvlm(tmp_path_factory.mktemp("tiny-smolvlm"))
+
+
+@pytest.fixture(scope="session")
+def tiny_florence2_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A folder holding a tiny random Florence-2 model with its processor."""
+    pytest.importorskip("torch")
+    from tests.tiny_vlm import build_tiny_florence2
+
+    return build_tiny_florence2(tmp_path_factory.mktemp("tiny-florence2"))

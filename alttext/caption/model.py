@@ -28,7 +28,7 @@ DTYPE_NAMES = {
     "bf16": "bfloat16", "bfloat16": "bfloat16",
 }
 WEIGHT_SUFFIXES = (".safetensors", ".bin", ".pt", ".pth", ".msgpack", ".h5", ".onnx", ".onnx_data")
-SETTINGS_SUFFIXES = (".json", ".txt", ".model", ".py")  # configs, tokenizer vocabularies, model code
+SETTINGS_SUFFIXES = (".json", ".txt", ".model", ".py", ".jinja")  # configs, vocabularies, model code, chat templates
 SAMPLED_BYTES = 1 << 20  # read from each end of a weight file for its fingerprint
 # A tokenizer is saved as one of these sets of files (fast tokenizer, byte-level BPE,
 # WordPiece, SentencePiece).
@@ -118,33 +118,48 @@ def load_model(
 ) -> LoadedModel:
     """Load model, image processor and tokenizer for `name` (hub id or folder)."""
     # Where the model is comes first: a missing model is reported without importing torch.
-    folder = Path(name).expanduser()
-    if folder.is_dir():
-        source, model_id, local_only = str(folder.resolve()), str(folder.resolve()), True
-        fingerprint = folder_fingerprint(folder)
-    else:
-        if _looks_like_path(name):
-            raise ModelUnavailable(f"model folder {name!r} does not exist")
-        local_only = _hub_files_status(name, revision)
-        source, model_id, fingerprint = name, name, ""
+    location = locate_model(name, revision)
     require_caption_packages()
     torch_device = resolve_device(device)
     torch_dtype = resolve_dtype(dtype, torch_device)
     _check_quantize(quantize, torch_device, torch_dtype)
     model, image_processor, tokenizer = _from_pretrained(
-        source, revision=revision, local_only=local_only, trust_remote_code=trust_remote_code
+        location.source, revision=revision, local_only=location.local_only, trust_remote_code=trust_remote_code
     )
     model = place_model(model, torch_device, torch_dtype, quantize)
     return LoadedModel(
         model=model,
         image_processor=image_processor,
         tokenizer=tokenizer,
-        model_id=model_id,
-        revision=fingerprint or _cached_commit(name, revision) or (revision or "unknown"),
+        model_id=location.source,
+        revision=location.revision(revision),
         device=torch_device,
         dtype=torch_dtype,
         quantized=quantize,
     )
+
+
+@dataclass(frozen=True)
+class ModelLocation:
+    """Where a model named by hub id or folder is: what `from_pretrained` is given, and how."""
+
+    source: str  # the hub id, or the folder's absolute path (also the model's id)
+    local_only: bool  # a folder, or a hub id found in the local cache
+    fingerprint: str  # folder_fingerprint of a folder; empty for a hub id
+
+    def revision(self, requested: str | None) -> str:
+        """The folder's fingerprint, else the cached snapshot's commit, else what was asked for."""
+        return self.fingerprint or _cached_commit(self.source, requested) or (requested or "unknown")
+
+
+def locate_model(name: str, revision: str | None) -> ModelLocation:
+    """Find the model without importing torch; raise a one-line ModelUnavailable when it is not there."""
+    folder = Path(name).expanduser()
+    if folder.is_dir():
+        return ModelLocation(str(folder.resolve()), True, folder_fingerprint(folder))
+    if _looks_like_path(name):
+        raise ModelUnavailable(f"model folder {name!r} does not exist")
+    return ModelLocation(name, _hub_files_status(name, revision), "")
 
 
 def _check_quantize(quantize: str | None, device: torch.device, dtype: torch.dtype) -> None:
@@ -285,11 +300,16 @@ def _from_pretrained(source: str, *, revision: str | None, local_only: bool, tru
         image_processor = AutoImageProcessor.from_pretrained(source, **options)
         tokenizer = _tokenizer(AutoTokenizer, source, options)
     except (OSError, ValueError, KeyError) as error:
-        first_line = (str(error).strip().splitlines() or [type(error).__name__])[0]
-        if "custom code" in first_line and not trust_remote_code:
-            first_line = "it needs its own Python code to load; allow that only if you trust it (--trust-remote-code)"
-        raise ModelUnavailable(f"model {source!r} could not be loaded: {first_line}") from error
+        raise load_failure(source, error, trust_remote_code) from error
     return model.eval(), image_processor, tokenizer
+
+
+def load_failure(source: str, error: Exception, trust_remote_code: bool) -> ModelUnavailable:
+    """`from_pretrained`'s error as one line naming the model (the first line of the error's text)."""
+    first_line = (str(error).strip().splitlines() or [type(error).__name__])[0]
+    if "custom code" in first_line and not trust_remote_code:
+        first_line = "it needs its own Python code to load; allow that only if you trust it (--trust-remote-code)"
+    return ModelUnavailable(f"model {source!r} could not be loaded: {first_line}")
 
 
 def _tokenizer(auto_tokenizer: Any, source: str, options: dict[str, Any]) -> Any:
