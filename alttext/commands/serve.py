@@ -30,12 +30,14 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[
         description="Serve the local captioner over an OpenAI-compatible HTTP API (pip install 'alttext[serve]').",
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
+        conflict_handler="resolve",  # --api-key-env here is the server's key, not a captioning back end's
     )
     add_captioner_arguments(parser)
     group = parser.add_argument_group("server")
     group.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1, this machine only)")
     group.add_argument("--port", type=int, default=8000, help="port to listen on (default: 8000)")
-    group.add_argument("--api-key-env", metavar="NAME", help="require the API key held in this environment variable")
+    group.add_argument("--api-key-env", dest="server_key_env", metavar="NAME",
+                       help="require the API key held in this environment variable (never printed)")
     group.add_argument("--served-model-name", metavar="NAME", help="model name in /v1/models and answers "
                        "(default: the model id, or a model folder's name)")
     group.add_argument("--batch-window-ms", type=float, default=10.0, metavar="MS",
@@ -61,7 +63,7 @@ def run(args: argparse.Namespace) -> int:
     from alttext.config import ConfigError
 
     try:
-        api_key = _api_key(args.api_key_env)
+        api_key = _api_key(args.server_key_env)
         options = _options(args)
         serving = _imports()
     except (ConfigError, ValueError, ImportError) as error:
