@@ -159,15 +159,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--model", default="full", help="full (default), tiny, or a model folder")
     parser.add_argument("--clients", default="1,8,32", help="concurrent clients to try (default: 1,8,32)")
     parser.add_argument("--max-batch", type=int, default=32, help="the server's --max-batch (default: 32)")
-    parser.add_argument("--batch-window-ms", type=float, default=10.0, help="the server's window (default: 10)")
+    parser.add_argument("--batch-window-ms", type=float, default=100.0, help="the server's window (default: 100, "
+                        "as alttext serve's)")
     args = parser.parse_args(argv)
     clients_list = [int(clients) for clients in args.clients.split(",")]
     load_before = os.getloadavg()
     with tempfile.TemporaryDirectory(prefix="alttext-bench-serve-") as scratch:
-        work = Path(scratch)
-        (work / "images").mkdir()
-        images = write_images(work / "images", args.images)
-        model = _model(args.model, work / "model")
+        images, model = _inputs(Path(scratch), args.images, args.model)
         reference = InProcess(model, images)
         before = reference.run("in process, before")
         server = Served(model, args.max_batch, args.batch_window_ms)
@@ -182,6 +180,12 @@ def main(argv: list[str] | None = None) -> int:
         run.captions == before.captions[:len(run.captions)] for run in served)
     _print(args, len(images), before, after, served, same, load_before)
     return 0 if same else 1
+
+
+def _inputs(work: Path, count: int, choice: str) -> tuple[list[str], Path]:
+    """The images, written as JPEG files, and the model folder (built unless `choice` is a folder)."""
+    (work / "images").mkdir()
+    return write_images(work / "images", count), _model(choice, work / "model")
 
 
 def _print(args: argparse.Namespace, count: int, before: Run, after: Run, served: list[Run], same: bool,

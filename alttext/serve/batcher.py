@@ -3,8 +3,12 @@
 Handlers on the event loop `submit` an image and await its result. One worker thread
 takes the first waiting request, gathers more for a short window (or until the batch is
 full), and captions them all in one `caption_results` call, so the event loop stays free
-and, under load, each model call is a full batch as in an in-process run. The queue is
-bounded: when it is full, `submit` refuses at once rather than letting latency grow.
+and, under load, each model call is a full batch as in an in-process run. The window
+starts when the worker takes the first request, not when it arrived: the clients answered
+by the batch that just ended come back within it and join the requests that waited, rather
+than splitting the load into two half batches for good (on a CPU a model call costs nearly
+as much for a few images as for a full batch). The queue is bounded: when it is full,
+`submit` refuses at once rather than letting latency grow.
 """
 
 from __future__ import annotations
@@ -45,7 +49,7 @@ class BatchStats:
 class Batcher:
     """One worker thread feeding `caption_batch` with batches of waiting requests."""
 
-    def __init__(self, caption_batch: CaptionBatch, *, window_s: float = 0.01, max_batch: int = 32,
+    def __init__(self, caption_batch: CaptionBatch, *, window_s: float = 0.1, max_batch: int = 32,
                  max_queue: int = 256) -> None:
         if max_batch < 1 or max_queue < 1 or window_s < 0:
             raise ValueError("max_batch and max_queue must be at least 1, window_s at least 0")
