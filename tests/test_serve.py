@@ -289,3 +289,21 @@ def test_the_prompt_and_the_image_are_read() -> None:
     parsed = parse_chat_request(body, allow_remote=False, max_image_bytes=MAX_IMAGE)
     assert parsed.image == b"abc" and parsed.url is None and parsed.model == "m"
     assert parsed.prompt == "Be brief.\nWrite alt text for this image."
+
+
+def test_an_unset_key_variable_stops_the_server(capsys: pytest.CaptureFixture[str],
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("ALTTEXT_UNSET_KEY", raising=False)
+    assert main(["serve", "--api-key-env", "ALTTEXT_UNSET_KEY"]) == 2
+    assert "ALTTEXT_UNSET_KEY: that environment variable is unset or empty" in capsys.readouterr().err
+
+
+def test_a_taken_port_is_an_error(tiny_model_dir: Path, tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        done = subprocess.run([sys.executable, "-m", "alttext", "serve", "--model", str(tiny_model_dir), "--no-cache",
+                               "--port", str(port)], cwd=tmp_path, env={**os.environ, "PYTHONPATH": str(REPO_ROOT)},
+                              capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2 and f"could not start on 127.0.0.1:{port}" in done.stderr

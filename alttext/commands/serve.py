@@ -19,7 +19,8 @@ encoder-decoder model takes no prompt.
 Security defaults: binds 127.0.0.1; no key unless --api-key-env names an environment variable
 holding one (then every /v1 request needs Authorization: Bearer KEY); remote image URLs
 refused unless --allow-remote-images; file: and other schemes always refused.
-exit status: 0 stopped, 2 usage/config error or the model cannot be used.
+exit status: 0 stopped, 2 usage/config error, the model cannot be used, or the server cannot
+start (such as a port in use).
 """
 
 
@@ -82,6 +83,9 @@ def run(args: argparse.Namespace) -> int:
                                  max_image_bytes=args.max_image_bytes,
                                  allow_remote_images=args.allow_remote_images, fetch_timeout_s=args.fetch_timeout)
         uvicorn.run(app_type(batcher, settings), host=args.host, port=args.port, log_level=args.log_level)
+    except SystemExit:  # uvicorn's way to say it could not start (it logged why: a port in use, ...)
+        print(f"alttext: error: the server could not start on {args.host}:{args.port}", file=sys.stderr)
+        return 2
     finally:
         captioner.close()
     return 0
