@@ -41,7 +41,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[
                        help="require the API key held in this environment variable (never printed)")
     group.add_argument("--served-model-name", metavar="NAME", help="model name in /v1/models and answers "
                        "(default: the model id, or a model folder's name)")
-    group.add_argument("--batch-window-ms", type=float, default=100.0, metavar="MS",
+    group.add_argument("--batch-window-ms", type=_not_negative_number, default=100.0, metavar="MS",
                        help="how long a batch waits for more requests once the model is free (default: 100; "
                             "small next to a caption on a CPU; lower it on a GPU for a lone client's latency)")
     group.add_argument("--max-batch", type=positive, default=32, metavar="N", help="most requests per batch (default: 32)")
@@ -53,7 +53,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[
                        help="largest encoded image, decoded from its data: URI or fetched; larger get 413 (default: 10 MiB)")
     group.add_argument("--allow-remote-images", action="store_true",
                        help="also fetch http(s) image URLs (the server then makes requests on clients' behalf)")
-    group.add_argument("--fetch-timeout", type=float, default=20.0, metavar="SECONDS",
+    group.add_argument("--fetch-timeout", type=_not_negative_number, default=20.0, metavar="SECONDS",
                        help="deadline for fetching one remote image (default: 20)")
     group.add_argument("--log-level", choices=("critical", "error", "warning", "info", "debug"), default="info")
     parser.add_argument("--config", metavar="FILE", help="pyproject.toml to read [tool.alttext] from (default: the nearest one)")
@@ -89,6 +89,16 @@ def run(args: argparse.Namespace) -> int:
     finally:
         captioner.close()
     return 0
+
+
+def _not_negative_number(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not value >= 0:  # also refuses nan
+        raise argparse.ArgumentTypeError(f"expected 0 or a positive number, got {text!r}")
+    return value
 
 
 def _api_key(variable: str | None) -> str | None:
