@@ -22,6 +22,7 @@ COMMAND_MODULES = [
     "alttext.commands.caption",
     "alttext.commands.cache",
     "alttext.commands.export_onnx",
+    "alttext.commands.serve",
 ]
 
 

@@ -104,7 +104,7 @@ def test_parse_paths(text: str, expected: tuple[str, ...]) -> None:
         pytest.param({"ALTTEXT_MODE": "rewrite"}, "input 'mode'", id="bad-mode"),
         pytest.param({"ALTTEXT_FAIL_ON_FINDINGS": "maybe"}, "input 'fail-on-findings'", id="bad-bool"),
         pytest.param({"ALTTEXT_PATHS": "'unclosed"}, "input 'paths'", id="bad-quote"),
-        pytest.param({"ALTTEXT_BACKEND": "tensorflow"}, "input 'backend' is 'tensorflow'; use one of: auto, torch, onnx",
+        pytest.param({"ALTTEXT_BACKEND": "tensorflow"}, "input 'backend' is 'tensorflow'; use one of: auto, torch, onnx, openai, vlm",
                      id="bad-backend"),
     ],
 )

@@ -5,5 +5,5 @@ PROMPTED_BACKENDS maps each prompted back end's name to the module whose
 (alttext.caption.backends.load_prompted_model imports it only when it is chosen).
 """
 
-PROMPTED_BACKENDS = {"openai": "alttext.caption.openai_backend"}
+PROMPTED_BACKENDS = {"openai": "alttext.caption.openai_backend", "vlm": "alttext.caption.hf_prompted"}
 BACKENDS = ("auto", "torch", "onnx", *PROMPTED_BACKENDS)
