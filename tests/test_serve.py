@@ -307,3 +307,31 @@ def test_a_taken_port_is_an_error(tiny_model_dir: Path, tmp_path: Path) -> None:
                                "--port", str(port)], cwd=tmp_path, env={**os.environ, "PYTHONPATH": str(REPO_ROOT)},
                               capture_output=True, text=True, timeout=120)
     assert done.returncode == 2 and f"could not start on 127.0.0.1:{port}" in done.stderr
+
+
+def test_fix_through_the_openai_backend_writes_the_served_captions(
+        server: Server, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    """End to end on the bundled fixtures: `alttext fix --backend openai` against `alttext serve`."""
+    import shutil
+
+    from alttext.scan import find_images
+
+    project = tmp_path / "project"
+    shutil.copytree(REPO_ROOT / "fixtures", project / "fixtures")
+    (project / ".git").mkdir()
+    monkeypatch.chdir(project)
+    monkeypatch.setenv("ALTTEXT_CLIENT_KEY", KEY)
+    argv = ["fix", "fixtures/docs/guide.md", "--backend", "openai", "--api-base", server.url + "/v1",
+            "--model", "served", "--api-key-env", "ALTTEXT_CLIENT_KEY", "--no-cache"]
+    assert main(argv) == 1, capsys.readouterr().err
+    guide = (project / "fixtures" / "docs" / "guide.md").read_text(encoding="utf-8")
+    written = {ref.src: ref.alt for ref in find_images(guide, "markdown") if ref.alt}
+    before = {ref.src: ref.alt for ref in find_images((REPO_ROOT / "fixtures" / "docs" / "guide.md")
+                                                       .read_text(encoding="utf-8"), "markdown") if ref.alt}
+    new = {src: alt for src, alt in written.items() if src not in before}
+    assert new, guide
+    client = server.client()
+    for src, alt in new.items():
+        served = ask(client, (project / "fixtures" / "docs" / src).read_bytes()).choices[0].message.content
+        assert alt == served, src
+    assert KEY not in capsys.readouterr().err
