@@ -97,52 +97,49 @@ def pinned_versions(path: Path) -> Path:
     return path
 
 
-def test_fix_hook_writes_alt_text_then_passes(
-    project: Path, hook_env: dict[str, str], tiny_model_dir: Path, tmp_path: Path
-) -> None:
-    # The project points alttext at the tiny model once, for the CLI and the hooks alike.
+def use_model(project: Path, model: Path, cache: Path) -> None:
+    """Point the project's [tool.alttext] at `model`, for the CLI and the hooks alike."""
     (project / "pyproject.toml").write_text(
-        f'[tool.alttext]\nmodel = "{tiny_model_dir.as_posix()}"\ncache = "{(tmp_path / "cache").as_posix()}"\n',
-        encoding="utf-8",
-    )
+        f'[tool.alttext]\nmodel = "{model.as_posix()}"\ncache = "{cache.as_posix()}"\n', encoding="utf-8")
     git(project, "add", ".")
-    # PIP_NO_COMPILE: byte-compiling torch's thousands of modules would double the install time.
-    env = dict(hook_env, PIP_CONSTRAINT=str(pinned_versions(tmp_path / "constraints.txt")), HF_HUB_OFFLINE="1",
-               PIP_NO_COMPILE="1")
-    status, output = pre_commit(project, "try-repo", str(REPO_ROOT), "alttext-fix", "--files", "notes.md",
-                                env=env, timeout=1200)
+
+
+def fix_with(project: Path, hook: str, env: dict[str, str]) -> str:
+    """Run `hook` on notes.md; it must write alt text for the first image only, and fail for it."""
+    status, output = pre_commit(project, "try-repo", str(REPO_ROOT), hook, "--files", "notes.md", env=env, timeout=1200)
     assert status == 1, output  # files were changed
     assert "- files were modified by this hook" in output
     fixed = (project / "notes.md").read_text(encoding="utf-8")
     first_image = fixed.splitlines()[4]
     assert first_image.startswith("![") and first_image.endswith("](chart.png)") and first_image != "![](chart.png)"
     assert fixed.replace(first_image, "![](chart.png)") == DOC  # nothing else changed
+    return fixed
 
-    # The second run: both hooks, check and fix, pass on the fixed file.
+
+def test_fix_hook_writes_alt_text_then_passes(
+    project: Path, hook_env: dict[str, str], tiny_model_dir: Path, tmp_path: Path
+) -> None:
+    use_model(project, tiny_model_dir, tmp_path / "cache")
+    # PIP_NO_COMPILE: byte-compiling torch's thousands of modules would double the install time.
+    env = dict(hook_env, PIP_CONSTRAINT=str(pinned_versions(tmp_path / "constraints.txt")), HF_HUB_OFFLINE="1",
+               PIP_NO_COMPILE="1")
+    fixed = fix_with(project, "alttext-fix", env)
+
+    # The second run: check and fix both pass on the fixed file.
     git(project, "add", ".")
-    status, output = pre_commit(project, "try-repo", str(REPO_ROOT), "--files", "notes.md", env=env, timeout=1200)
-    assert status == 0, output
-    assert output.count("Passed") == 2
+    for hook in ("alttext-check", "alttext-fix"):
+        status, output = pre_commit(project, "try-repo", str(REPO_ROOT), hook, "--files", "notes.md", env=env,
+                                    timeout=1200)
+        assert status == 0 and "Passed" in output, output
     assert (project / "notes.md").read_text(encoding="utf-8") == fixed
 
 
 def test_onnx_fix_hook_writes_alt_text_without_torch(
     project: Path, hook_env: dict[str, str], tiny_onnx_dir: Path, tmp_path: Path
 ) -> None:
-    (project / "pyproject.toml").write_text(
-        f'[tool.alttext]\nmodel = "{tiny_onnx_dir.as_posix()}"\ncache = "{(tmp_path / "cache").as_posix()}"\n',
-        encoding="utf-8",
-    )
-    git(project, "add", ".")
+    use_model(project, tiny_onnx_dir, tmp_path / "cache")
     # The hook's environment must install without PyTorch: a constraint no torch version meets.
     constraints = pinned_versions(tmp_path / "constraints.txt")
     pins = [line for line in constraints.read_text(encoding="utf-8").splitlines() if not line.startswith("torch==")]
     constraints.write_text("\n".join([*pins, "torch<0"]) + "\n", encoding="utf-8")
-    env = dict(hook_env, PIP_CONSTRAINT=str(constraints), HF_HUB_OFFLINE="1")
-    status, output = pre_commit(project, "try-repo", str(REPO_ROOT), "alttext-fix-onnx", "--files", "notes.md",
-                                env=env, timeout=900)
-    assert status == 1, output  # files were changed
-    fixed = (project / "notes.md").read_text(encoding="utf-8")
-    first_image = fixed.splitlines()[4]
-    assert first_image.startswith("![") and first_image != "![](chart.png)"
-    assert fixed.replace(first_image, "![](chart.png)") == DOC
+    fix_with(project, "alttext-fix-onnx", dict(hook_env, PIP_CONSTRAINT=str(constraints), HF_HUB_OFFLINE="1"))
