@@ -30,7 +30,9 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from bench_spark import full_size_model  # noqa: E402  # the default architecture, saved like a download
 
 CPU_TIMES: dict[int, list[float]] = {}
 
@@ -122,7 +124,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="alttext-bench-fix-") as scratch:
         work = Path(scratch)
-        build = _full_size_model if args.full_size else _tiny_model
+        build = full_size_model if args.full_size else _tiny_model
         model = args.model or str(build(work / "model"))
         tree = work / "fixtures"
         shutil.copytree(REPO / "fixtures", tree)
@@ -139,37 +141,6 @@ def main(argv: list[str] | None = None) -> int:
     name = args.model or ("default architecture, random weights" if args.full_size else "tiny test model")
     _print(name, check, cold, warm, warm_torch, phases)
     return 0 if statistics.median(warm) < 1.0 and not warm_torch else 1
-
-
-def _full_size_model(folder: Path) -> Path:
-    """The default model's architecture (benchmarks/reference-model) with random weights, saved like
-    a downloaded model; a word-level tokenizer of the same vocabulary size stands in for GPT-2's."""
-    import torch
-    from tokenizers import Tokenizer, models, pre_tokenizers
-    from transformers import (
-        PreTrainedTokenizerFast,
-        VisionEncoderDecoderConfig,
-        VisionEncoderDecoderModel,
-        ViTImageProcessor,
-    )
-
-    reference = Path(__file__).resolve().parent / "reference-model"
-    config = VisionEncoderDecoderConfig.from_pretrained(reference)
-    torch.manual_seed(0)
-    model = VisionEncoderDecoderModel(config).eval()
-    eos = config.decoder.eos_token_id if config.decoder.eos_token_id is not None else 50256
-    for name in ("decoder_start_token_id", "pad_token_id", "eos_token_id", "bos_token_id"):
-        setattr(model.generation_config, name, eos)
-    model.save_pretrained(folder)
-    vocab = {f"w{index}": index for index in range(config.decoder.vocab_size)}
-    vocab["<|endoftext|>"] = eos
-    del vocab[f"w{eos}"]
-    words = Tokenizer(models.WordLevel(vocab, unk_token="<|endoftext|>"))
-    words.pre_tokenizer = pre_tokenizers.Whitespace()
-    PreTrainedTokenizerFast(tokenizer_object=words, eos_token="<|endoftext|>", bos_token="<|endoftext|>",
-                            unk_token="<|endoftext|>", pad_token="<|endoftext|>").save_pretrained(folder)
-    ViTImageProcessor.from_pretrained(reference).save_pretrained(folder)
-    return folder
 
 
 def _tiny_model(folder: Path) -> Path:
