@@ -31,7 +31,8 @@ def add_captioner_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--backend", choices=BACKENDS,
                        help="torch (transformers) or onnx (an ONNX export on ONNX Runtime, no torch); "
                             "default auto: onnx for a folder holding only an ONNX export; "
-                            "openai: an OpenAI-compatible server at --api-base (images are sent to it)")
+                            "openai: an OpenAI-compatible server at --api-base (images are sent to it); "
+                            "vlm: a prompted transformers model (SmolVLM, Florence-2) on this machine")
     group.add_argument("--revision", metavar="REV", help="model revision (branch, tag or commit) for a hub id")
     group.add_argument("--device", metavar="auto|cpu|cuda|mps", help="where the model runs (default: auto = CUDA, then MPS, then CPU)")
     group.add_argument("--dtype", choices=("fp32", "fp16", "bf16"), help="weights' precision (default: fp16 on CUDA, else fp32)")
