@@ -3,7 +3,9 @@
 A model folder in the published layout (see onnx_export.py; transformers.js repositories keep
 it in an `onnx/` subfolder) holds `encoder_model.onnx`, `decoder_model.onnx` and
 `decoder_with_past_model.onnx` (int8 copies end in `_quantized.onnx`), next to `config.json`,
-`generation_config.json`, `preprocessor_config.json` and `tokenizer.json`.
+`generation_config.json`, `preprocessor_config.json` and `tokenizer.json`. Where the two decoders
+are absent, `decoder_model_merged.onnx` (Optimum's and transformers.js's other layout, see
+onnx_merge.py) serves both steps: the first with empty past tensors and use_cache_branch false.
 
 The search is alttext's own (np_search.py: transformers' beam and greedy search step for step).
 The first decoder step runs once per image and returns the image's cross-attention keys and
@@ -28,12 +30,15 @@ from alttext.caption.search_plan import SearchPlan, plan_search, unreproduced_se
 ENCODER = "encoder_model"
 DECODER = "decoder_model"
 DECODER_WITH_PAST = "decoder_with_past_model"
+DECODER_MERGED = "decoder_model_merged"
+USE_CACHE_BRANCH = "use_cache_branch"
 QUANTIZED = "_quantized"
 SETTINGS_FILES = ("config.json", "preprocessor_config.json", "tokenizer.json")
 # Below 4 rows the products may take another kernel path: pad, as the torch loop does, so a
 # caption never depends on how many images share its batch.
 MIN_ROWS = 4
 IMAGES_PER_CALL = 16
+ONNX_TYPES = {"tensor(float)": np.float32, "tensor(float16)": np.float16, "tensor(double)": np.float64}
 PIL_RESAMPLE = {0: 0, 1: 1, 2: 2, 3: 3, 4: 4, 5: 5}  # PIL's own numbering, as transformers saves it
 
 
@@ -66,6 +71,7 @@ class OnnxModel:
     model_id: str
     revision: str
     quantized: str | None
+    merged: bool = False  # decoder and decoder_with_past are one graph that takes use_cache_branch
 
 
 def onnx_folder(name: str) -> Path | None:
@@ -95,8 +101,15 @@ def load_onnx_model(name: str, *, quantize: str | None = None, revision: str | N
     if odd or generation.get("do_sample"):
         raise ModelUnavailable(f"model {name!r} asks for generation settings the ONNX back end does not "
                                f"reproduce ({', '.join(odd) or 'do_sample'}); use the torch back end")
-    encoder, decoder, decoder_with_past = (_session(graphs, part + suffix, threads)
-                                           for part in (ENCODER, DECODER, DECODER_WITH_PAST))
+    encoder = _session(graphs, ENCODER + suffix, threads)
+    merged = not all((graphs / f"{part}{suffix}.onnx").is_file() for part in (DECODER, DECODER_WITH_PAST))
+    if merged and not (graphs / f"{DECODER_MERGED}{suffix}.onnx").is_file():
+        raise ModelUnavailable(f"model folder {str(graphs)!r} has neither {DECODER}{suffix}.onnx with "
+                               f"{DECODER_WITH_PAST}{suffix}.onnx nor {DECODER_MERGED}{suffix}.onnx")
+    if merged:
+        decoder = decoder_with_past = _session(graphs, DECODER_MERGED + suffix, threads)
+    else:
+        decoder, decoder_with_past = (_session(graphs, part + suffix, threads) for part in (DECODER, DECODER_WITH_PAST))
     return OnnxModel(
         encoder, decoder, decoder_with_past,
         tokenizer=_tokenizer(folder),
@@ -109,6 +122,7 @@ def load_onnx_model(name: str, *, quantize: str | None = None, revision: str | N
         model_id=str(folder.resolve()) if Path(name).expanduser().is_dir() else name,
         revision=folder_fingerprint(folder),
         quantized=quantize,
+        merged=merged,
     )
 
 
@@ -230,7 +244,10 @@ def _generate(model: OnnxModel, pixel_values: np.ndarray, plan: SearchPlan) -> l
     rows = len(pixel_values)
     states = model.encoder.run(["last_hidden_state"], {"pixel_values": pixel_values.astype(np.float32)})[0]
     start = np.full((rows, 1), plan.start_id, dtype=np.int64)
-    outputs = model.decoder.run(None, {"input_ids": start, "encoder_hidden_states": states})
+    feed = {"input_ids": start, "encoder_hidden_states": states}
+    if model.merged:
+        feed |= {USE_CACHE_BRANCH: _flag(model.decoder, False), **_empty_pasts(model.decoder, rows)}
+    outputs = model.decoder.run(None, feed)
     logits, present = outputs[0][:, -1, :], _by_name(model.decoder, outputs)
     cross = {name.replace("present.", "past_key_values."): value
              for name, value in present.items() if ".encoder." in name}
@@ -241,17 +258,39 @@ def _generate(model: OnnxModel, pixel_values: np.ndarray, plan: SearchPlan) -> l
         cross = {name: np.repeat(value, beams, axis=0) for name, value in cross.items()}
         history = {name: np.repeat(value, beams, axis=0) for name, value in history.items()}
     search = BeamSearch(plan, rows) if beams > 1 else GreedySearch(plan, rows)
+    cached = {USE_CACHE_BRANCH: _flag(model.decoder, True),  # the merged graph asks for every input
+              "encoder_hidden_states": np.repeat(states, beams, axis=0)} if model.merged else {}
     for _ in range(1, plan.max_length):
         tokens, sources, done = search.step(logits)
         if done:
             break
         if beams > 1:
             history = {name: value[sources] for name, value in history.items()}
-        outputs = model.decoder_with_past.run(None, {"input_ids": tokens[:, None].astype(np.int64), **history, **cross})
+        outputs = model.decoder_with_past.run(None, {"input_ids": tokens[:, None].astype(np.int64), **history, **cross,
+                                                     **cached})
         logits = outputs[0][:, -1, :]
-        history = {name.replace("present.", "past_key_values."): value
-                   for name, value in _by_name(model.decoder_with_past, outputs).items()}
+        history = {name.replace("present.", "past_key_values."): value  # a merged graph's cross ones are empty
+                   for name, value in _by_name(model.decoder_with_past, outputs).items() if ".encoder." not in name}
     return search.results()[:images]
+
+
+def _flag(session: Any, value: bool) -> np.ndarray:
+    """use_cache_branch, in the rank the graph declares (Optimum's is [1])."""
+    meta = next(meta for meta in session.get_inputs() if meta.name == USE_CACHE_BRANCH)
+    return np.full([1] * len(meta.shape), value, dtype=np.bool_)
+
+
+def _empty_pasts(session: Any, rows: int) -> dict[str, np.ndarray]:
+    """Zero-length past keys and values for a merged graph's first step, shaped and typed as it
+    declares them: `rows` on the batch axis, 0 on the sequence axis (the first one named, after
+    the batch), the fixed sizes (heads, head size) as declared."""
+    pasts = {}
+    for meta in session.get_inputs():
+        if not meta.name.startswith("past_key_values."):
+            continue
+        shape = [rows, *(dim if isinstance(dim, int) else 0 for dim in meta.shape[1:])]
+        pasts[meta.name] = np.zeros(shape, dtype=ONNX_TYPES[meta.type])
+    return pasts
 
 
 def _by_name(session: Any, outputs: list[np.ndarray]) -> dict[str, np.ndarray]:
