@@ -283,3 +283,14 @@ def test_export_onnx_command(pairs: dict[str, tuple[Path, Path]], tmp_path: Path
     assert done.returncode == 0, done.stderr
     assert "checked: 3 of 3 sample images have the same tokens as the torch loop" in done.stdout
     assert (tmp_path / "out" / ENCODER_FILE).is_file()
+
+
+def test_export_onnx_command_merged(pairs: dict[str, tuple[Path, Path]], tmp_path: Path) -> None:
+    model_dir, _ = pairs["deit-gpt2"]
+    done = subprocess.run([sys.executable, "-m", "alttext", "export-onnx", "--model", str(model_dir),
+                           str(tmp_path / "out"), "--merged", "--check-images", "3"],
+                          capture_output=True, text=True, cwd=REPO, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert f"wrote {ENCODER_FILE}, {DECODER_MERGED_FILE} to" in done.stdout
+    assert "checked: 3 of 3 sample images have the same tokens as the torch loop" in done.stdout
+    assert resolve_backend(str(tmp_path / "out"), "auto") == "onnx"

@@ -258,8 +258,8 @@ def _generate(model: OnnxModel, pixel_values: np.ndarray, plan: SearchPlan) -> l
         cross = {name: np.repeat(value, beams, axis=0) for name, value in cross.items()}
         history = {name: np.repeat(value, beams, axis=0) for name, value in history.items()}
     search = BeamSearch(plan, rows) if beams > 1 else GreedySearch(plan, rows)
-    cached = {USE_CACHE_BRANCH: _flag(model.decoder, True),  # the merged graph asks for every input
-              "encoder_hidden_states": np.repeat(states, beams, axis=0)} if model.merged else {}
+    cached = _declared(model.decoder, {USE_CACHE_BRANCH: _flag(model.decoder, True),  # a merged graph's inputs
+                                       "encoder_hidden_states": np.repeat(states, beams, axis=0)}) if model.merged else {}
     for _ in range(1, plan.max_length):
         tokens, sources, done = search.step(logits)
         if done:
@@ -274,6 +274,11 @@ def _generate(model: OnnxModel, pixel_values: np.ndarray, plan: SearchPlan) -> l
     return search.results()[:images]
 
 
+def _declared(session: Any, feed: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    names = {meta.name for meta in session.get_inputs()}
+    return {name: value for name, value in feed.items() if name in names}
+
+
 def _flag(session: Any, value: bool) -> np.ndarray:
     """use_cache_branch, in the rank the graph declares (Optimum's is [1])."""
     meta = next(meta for meta in session.get_inputs() if meta.name == USE_CACHE_BRANCH)
@@ -281,9 +286,9 @@ def _flag(session: Any, value: bool) -> np.ndarray:
 
 
 def _empty_pasts(session: Any, rows: int) -> dict[str, np.ndarray]:
-    """Zero-length past keys and values for a merged graph's first step, shaped and typed as it
-    declares them: `rows` on the batch axis, 0 on the sequence axis (the first one named, after
-    the batch), the fixed sizes (heads, head size) as declared."""
+    """Zero-length past keys and values for a merged graph's first step, typed as it declares them:
+    `rows` on the batch axis, the fixed sizes (heads, head size) as declared, 0 on any other axis
+    (the sequence axis, or one the graph leaves unnamed)."""
     pasts = {}
     for meta in session.get_inputs():
         if not meta.name.startswith("past_key_values."):
