@@ -294,3 +294,18 @@ def test_export_onnx_command_merged(pairs: dict[str, tuple[Path, Path]], tmp_pat
     assert f"wrote {ENCODER_FILE}, {DECODER_MERGED_FILE} to" in done.stdout
     assert "checked: 3 of 3 sample images have the same tokens as the torch loop" in done.stdout
     assert resolve_backend(str(tmp_path / "out"), "auto") == "onnx"
+
+
+@pytest.mark.parametrize(("suffix", "expected"), [
+    pytest.param("", ["onnx/decoder_model_merged.onnx", "onnx/encoder_model.onnx"], id="fp32"),
+    pytest.param("_quantized", ["onnx/decoder_model_merged_quantized.onnx", "onnx/encoder_model_quantized.onnx"],
+                 id="int8"),
+])
+def test_hub_download_takes_only_the_graphs_it_reads(suffix: str, expected: list[str]) -> None:
+    from huggingface_hub.utils import filter_repo_objects
+
+    from alttext.caption.onnx_model import _graph_files
+
+    published = [f"onnx/{part}{variant}.onnx" for part in ("encoder_model", "decoder_model_merged")
+                 for variant in ("", "_quantized", "_fp16", "_q4", "_int8", "_bnb4")]
+    assert sorted(filter_repo_objects(published, allow_patterns=_graph_files(suffix))) == expected

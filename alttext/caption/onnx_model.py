@@ -86,7 +86,7 @@ def onnx_folder(name: str) -> Path | None:
 def load_onnx_model(name: str, *, quantize: str | None = None, revision: str | None = None,
                     threads: int | None = None) -> OnnxModel:
     """Load the ONNX graphs, tokenizer and image settings of a folder or hub id."""
-    folder = _model_folder(name, revision)
+    folder = _model_folder(name, revision, QUANTIZED if quantize == "int8" else "")
     graphs = onnx_folder(str(folder))
     if graphs is None:
         raise ModelUnavailable(f"model {name!r} has no ONNX export ({ENCODER}.onnx); make one with "
@@ -126,7 +126,7 @@ def load_onnx_model(name: str, *, quantize: str | None = None, revision: str | N
     )
 
 
-def _model_folder(name: str, revision: str | None) -> Path:
+def _model_folder(name: str, revision: str | None, suffix: str) -> Path:
     folder = Path(name).expanduser()
     if folder.is_dir():
         return folder
@@ -138,11 +138,18 @@ def _model_folder(name: str, revision: str | None) -> Path:
         raise ModelUnavailable(f"model {name!r} is not a folder; pass an exported folder (--model DIR) or "
                                "install huggingface_hub to fetch a hub id") from None
     try:
-        return Path(snapshot_download(name, revision=revision, allow_patterns=["*.json", "*.txt", "onnx/*"]))
+        return Path(snapshot_download(name, revision=revision, allow_patterns=["*.json", "*.txt", *_graph_files(suffix)]))
     except Exception as error:  # network and hub errors come from several libraries
         first = (str(error).strip().splitlines() or [type(error).__name__])[0]
         raise ModelUnavailable(f"model {name!r} could not be fetched ({first}); on a machine without "
                                "network, pass an exported folder with --model DIR") from None
+
+
+def _graph_files(suffix: str) -> list[str]:
+    """The graphs a hub repository may hold for this precision, not its other variants (transformers.js
+    repositories publish fp16, q4 and more next to them)."""
+    return [f"{where}{part}{suffix}.onnx" for where in ("", "onnx/")
+            for part in (ENCODER, DECODER, DECODER_WITH_PAST, DECODER_MERGED)]
 
 
 def _read_json(folder: Path, name: str, *, required: bool = True) -> dict[str, Any]:
