@@ -153,6 +153,18 @@ def test_folder_without_decoders_is_one_line_error(merged: Path, tmp_path: Path)
     assert "\n" not in str(caught.value)
 
 
+def test_merged_file_without_use_cache_branch_is_one_line_error(pairs: dict[str, tuple[Path, Path]], merged: Path,
+                                                                tmp_path: Path) -> None:
+    from alttext.caption.onnx_model import load_onnx_model
+
+    _, onnx_dir = pairs["vit-gpt2"]
+    broken = tmp_path / "broken"
+    shutil.copytree(merged, broken)
+    shutil.copyfile(onnx_dir / DECODER_FILE, broken / DECODER_MERGED_FILE)
+    with pytest.raises(ModelUnavailable, match="decoder_model_merged.onnx in .* has no use_cache_branch input"):
+        load_onnx_model(str(broken))
+
+
 def test_export_writes_the_published_layout(pairs: dict[str, tuple[Path, Path]]) -> None:
     import onnxruntime
 

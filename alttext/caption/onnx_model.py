@@ -108,6 +108,9 @@ def load_onnx_model(name: str, *, quantize: str | None = None, revision: str | N
                                f"{DECODER_WITH_PAST}{suffix}.onnx nor {DECODER_MERGED}{suffix}.onnx")
     if merged:
         decoder = decoder_with_past = _session(graphs, DECODER_MERGED + suffix, threads)
+        if USE_CACHE_BRANCH not in {meta.name for meta in decoder.get_inputs()}:
+            raise ModelUnavailable(f"{DECODER_MERGED}{suffix}.onnx in {str(graphs)!r} has no {USE_CACHE_BRANCH} "
+                                   "input (expected a merged decoder as Optimum writes it)")
     else:
         decoder, decoder_with_past = (_session(graphs, part + suffix, threads) for part in (DECODER, DECODER_WITH_PAST))
     return OnnxModel(
