@@ -281,7 +281,7 @@ def test_resolve_backend(tmp_path: Path, files: list[str], backend: str, expecte
 
 
 def test_resolve_backend_rejects_unknown_names() -> None:
-    with pytest.raises(ValueError, match="unknown backend 'tensorflow' \\(use auto, torch, onnx, "):
+    with pytest.raises(ValueError, match="unknown backend 'tensorflow' \\(use auto, torch, onnx, openai, vlm\\)"):
         resolve_backend("nlpconnect/vit-gpt2-image-captioning", "tensorflow")
 
 
