@@ -8,6 +8,7 @@ import subprocess
 import sys
 import textwrap
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -26,6 +27,7 @@ from alttext.caption.onnx_export import (  # noqa: E402
     export_onnx,
     sample_images,
 )
+from alttext.caption.onnx_merge import DECODER_MERGED_FILE, USE_CACHE_BRANCH  # noqa: E402
 
 pytestmark = pytest.mark.slow
 REPO = Path(__file__).resolve().parent.parent
@@ -71,6 +73,96 @@ def pairs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[Path, Pat
         assert report.images_checked == 4
         exported[name] = (folder, report.folder)
     return exported
+
+
+@pytest.fixture(scope="module")
+def merged(pairs: dict[str, tuple[Path, Path]], tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The tiny ViT + GPT-2 model exported in the merged-decoder layout, with its int8 copy."""
+    model_dir, _ = pairs["vit-gpt2"]
+    report = export_onnx(str(model_dir), tmp_path_factory.mktemp("merged") / "onnx", int8=True, check_images=4,
+                         merged=True)
+    assert (report.images_checked, report.images_equal) == (4, 4)
+    return report.folder
+
+
+def test_merged_export_writes_optimums_layout(pairs: dict[str, tuple[Path, Path]], merged: Path) -> None:
+    import onnx
+    import onnxruntime
+
+    _, onnx_dir = pairs["vit-gpt2"]
+    assert sorted(path.name for path in merged.glob("*.onnx")) == [
+        "decoder_model_merged.onnx", "decoder_model_merged_quantized.onnx", "encoder_model.onnx",
+        "encoder_model_quantized.onnx"]
+    decoder = onnxruntime.InferenceSession(str(merged / DECODER_MERGED_FILE))
+    inputs = [i.name for i in decoder.get_inputs()]
+    assert inputs[:2] == ["input_ids", "encoder_hidden_states"]
+    assert inputs[2:4] == ["past_key_values.0.decoder.key", "past_key_values.0.decoder.value"]
+    assert inputs[-1] == USE_CACHE_BRANCH and len(inputs) == 2 + 8 + 1
+    assert [o.name for o in decoder.get_outputs()][:3] == ["logits", "present.0.decoder.key", "present.0.decoder.value"]
+    graph = onnx.load(str(merged / DECODER_MERGED_FILE)).graph
+    assert [node.op_type for node in graph.node] == ["If"]
+    branches = [graph.node[0].attribute[i].g for i in range(2)]
+    stored = weight_bytes(graph) + sum(weight_bytes(branch) for branch in branches)
+    separate = sum(weight_bytes(onnx.load(str(onnx_dir / name)).graph) for name in (DECODER_FILE, DECODER_WITH_PAST_FILE))
+    assert 0 < stored < 0.6 * separate  # the weights both decoders use are stored once
+
+
+def weight_bytes(graph: Any) -> int:
+    from onnx import numpy_helper
+
+    return sum(numpy_helper.to_array(weight).nbytes for weight in graph.initializer)
+
+
+@pytest.mark.parametrize("beams", [pytest.param(4, id="beams4"), pytest.param(1, id="greedy")])
+def test_merged_layout_ids_equal_separate_and_torch_without_torch(pairs: dict[str, tuple[Path, Path]], merged: Path,
+                                                                  beams: int, tmp_path: Path) -> None:
+    import numpy as np
+
+    model_dir, onnx_dir = pairs["vit-gpt2"]
+    loaded = load_model(str(model_dir), device="cpu", dtype="fp32")
+    pixels = preprocess(loaded, sample_images(12))
+    expected = generate_ids(loaded, pixels, GenerationSettings(num_beams=beams))
+    np.save(tmp_path / "pixels.npy", pixels.numpy())
+    runs = {folder: without_torch("ids", str(folder), "", str(tmp_path / "pixels.npy"), str(beams))
+            for folder in (merged, onnx_dir)}
+    assert all(done.returncode == 0 for done in runs.values()), [done.stderr for done in runs.values()]
+    assert json.loads(runs[merged].stdout) == json.loads(runs[onnx_dir].stdout) == expected
+
+
+def test_merged_int8_ids_equal_separate_int8(pairs: dict[str, tuple[Path, Path]], merged: Path,
+                                            tmp_path: Path) -> None:
+    import numpy as np
+
+    model_dir, onnx_dir = pairs["vit-gpt2"]
+    pixels = preprocess(load_model(str(model_dir), device="cpu", dtype="fp32"), sample_images(8))
+    np.save(tmp_path / "pixels.npy", pixels.numpy())
+    runs = [without_torch("ids", str(folder), "int8", str(tmp_path / "pixels.npy"), "4") for folder in (merged, onnx_dir)]
+    assert all(done.returncode == 0 for done in runs), [done.stderr for done in runs]
+    assert json.loads(runs[0].stdout) == json.loads(runs[1].stdout)
+
+
+def test_folder_without_decoders_is_one_line_error(merged: Path, tmp_path: Path) -> None:
+    from alttext.caption.onnx_model import load_onnx_model
+
+    broken = tmp_path / "broken"
+    shutil.copytree(merged, broken)
+    (broken / DECODER_MERGED_FILE).unlink()
+    with pytest.raises(ModelUnavailable, match="has neither decoder_model.onnx with decoder_with_past_model.onnx "
+                                               "nor decoder_model_merged.onnx") as caught:
+        load_onnx_model(str(broken))
+    assert "\n" not in str(caught.value)
+
+
+def test_merged_file_without_use_cache_branch_is_one_line_error(pairs: dict[str, tuple[Path, Path]], merged: Path,
+                                                                tmp_path: Path) -> None:
+    from alttext.caption.onnx_model import load_onnx_model
+
+    _, onnx_dir = pairs["vit-gpt2"]
+    broken = tmp_path / "broken"
+    shutil.copytree(merged, broken)
+    shutil.copyfile(onnx_dir / DECODER_FILE, broken / DECODER_MERGED_FILE)
+    with pytest.raises(ModelUnavailable, match="decoder_model_merged.onnx in .* has no use_cache_branch input"):
+        load_onnx_model(str(broken))
 
 
 def test_export_writes_the_published_layout(pairs: dict[str, tuple[Path, Path]]) -> None:
@@ -173,6 +265,9 @@ def test_cache_keeps_back_ends_apart(pairs: dict[str, tuple[Path, Path]], tmp_pa
 @pytest.mark.parametrize(("files", "backend", "expected"), [
     pytest.param(["encoder_model.onnx"], "auto", "onnx", id="export-only"),
     pytest.param(["onnx/encoder_model.onnx"], "auto", "onnx", id="transformers-js-layout"),
+    pytest.param(["onnx/encoder_model.onnx", "onnx/decoder_model_merged.onnx"], "auto", "onnx", id="merged-layout"),
+    pytest.param(["encoder_model_quantized.onnx", "decoder_model_merged_quantized.onnx"], "auto", "onnx",
+                 id="merged-int8-only"),
     pytest.param(["encoder_model.onnx", "model.safetensors"], "auto", "torch", id="both"),
     pytest.param(["model.safetensors"], "auto", "torch", id="torch-only"),
     pytest.param(["model.safetensors"], "onnx", "onnx", id="named"),
@@ -210,3 +305,29 @@ def test_export_onnx_command(pairs: dict[str, tuple[Path, Path]], tmp_path: Path
     assert done.returncode == 0, done.stderr
     assert "checked: 3 of 3 sample images have the same tokens as the torch loop" in done.stdout
     assert (tmp_path / "out" / ENCODER_FILE).is_file()
+
+
+def test_export_onnx_command_merged(pairs: dict[str, tuple[Path, Path]], tmp_path: Path) -> None:
+    model_dir, _ = pairs["deit-gpt2"]
+    done = subprocess.run([sys.executable, "-m", "alttext", "export-onnx", "--model", str(model_dir),
+                           str(tmp_path / "out"), "--merged", "--check-images", "3"],
+                          capture_output=True, text=True, cwd=REPO, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert f"wrote {ENCODER_FILE}, {DECODER_MERGED_FILE} to" in done.stdout
+    assert "checked: 3 of 3 sample images have the same tokens as the torch loop" in done.stdout
+    assert resolve_backend(str(tmp_path / "out"), "auto") == "onnx"
+
+
+@pytest.mark.parametrize(("suffix", "expected"), [
+    pytest.param("", ["onnx/decoder_model_merged.onnx", "onnx/encoder_model.onnx"], id="fp32"),
+    pytest.param("_quantized", ["onnx/decoder_model_merged_quantized.onnx", "onnx/encoder_model_quantized.onnx"],
+                 id="int8"),
+])
+def test_hub_download_takes_only_the_graphs_it_reads(suffix: str, expected: list[str]) -> None:
+    from huggingface_hub.utils import filter_repo_objects
+
+    from alttext.caption.onnx_model import _graph_files
+
+    published = [f"onnx/{part}{variant}.onnx" for part in ("encoder_model", "decoder_model_merged")
+                 for variant in ("", "_quantized", "_fp16", "_q4", "_int8", "_bnb4")]
+    assert sorted(filter_repo_objects(published, allow_patterns=_graph_files(suffix))) == expected

@@ -118,8 +118,10 @@ def _cross_attention(attention: Any, hidden: torch.Tensor, keys: torch.Tensor, v
 
 
 def export_onnx(model_name: str, out: str | Path, *, int8: bool = False, check_images: int = 4,
-                revision: str | None = None) -> ExportReport:
-    """Export `model_name` (hub id or folder) to `out`; optionally an int8 copy; check the result."""
+                revision: str | None = None, merged: bool = False) -> ExportReport:
+    """Export `model_name` (hub id or folder) to `out`; optionally an int8 copy; check the result.
+
+    `merged` writes the two decoders as one `decoder_model_merged.onnx` (see onnx_merge.py)."""
     from alttext.caption.cpu_products import stock_layers
     from alttext.caption.fast_vit_gpt2 import supports
     from alttext.caption.model import ModelUnavailable, load_model
@@ -134,6 +136,10 @@ def export_onnx(model_name: str, out: str | Path, *, int8: bool = False, check_i
     _copy_settings(loaded, folder)
     if int8:
         files += quantize_int8(folder)
+    if merged:
+        from alttext.caption.onnx_merge import merge_folder
+
+        files = merge_folder(folder, files)
     checked, equal = (0, 0)
     if check_images:
         checked, equal = check_export(load_model(model_name, device="cpu", dtype="fp32", revision=revision),

@@ -3,7 +3,9 @@
 A model folder in the published layout (see onnx_export.py; transformers.js repositories keep
 it in an `onnx/` subfolder) holds `encoder_model.onnx`, `decoder_model.onnx` and
 `decoder_with_past_model.onnx` (int8 copies end in `_quantized.onnx`), next to `config.json`,
-`generation_config.json`, `preprocessor_config.json` and `tokenizer.json`.
+`generation_config.json`, `preprocessor_config.json` and `tokenizer.json`. Where the two decoders
+are absent, `decoder_model_merged.onnx` (Optimum's and transformers.js's other layout, see
+onnx_merge.py) serves both steps: the first with empty past tensors and use_cache_branch false.
 
 The search is alttext's own (np_search.py: transformers' beam and greedy search step for step).
 The first decoder step runs once per image and returns the image's cross-attention keys and
@@ -28,12 +30,15 @@ from alttext.caption.search_plan import SearchPlan, plan_search, unreproduced_se
 ENCODER = "encoder_model"
 DECODER = "decoder_model"
 DECODER_WITH_PAST = "decoder_with_past_model"
+DECODER_MERGED = "decoder_model_merged"
+USE_CACHE_BRANCH = "use_cache_branch"
 QUANTIZED = "_quantized"
 SETTINGS_FILES = ("config.json", "preprocessor_config.json", "tokenizer.json")
 # Below 4 rows the products may take another kernel path: pad, as the torch loop does, so a
 # caption never depends on how many images share its batch.
 MIN_ROWS = 4
 IMAGES_PER_CALL = 16
+ONNX_TYPES = {"tensor(float)": np.float32, "tensor(float16)": np.float16, "tensor(double)": np.float64}
 PIL_RESAMPLE = {0: 0, 1: 1, 2: 2, 3: 3, 4: 4, 5: 5}  # PIL's own numbering, as transformers saves it
 
 
@@ -66,6 +71,7 @@ class OnnxModel:
     model_id: str
     revision: str
     quantized: str | None
+    merged: bool = False  # decoder and decoder_with_past are one graph that takes use_cache_branch
 
 
 def onnx_folder(name: str) -> Path | None:
@@ -80,7 +86,7 @@ def onnx_folder(name: str) -> Path | None:
 def load_onnx_model(name: str, *, quantize: str | None = None, revision: str | None = None,
                     threads: int | None = None) -> OnnxModel:
     """Load the ONNX graphs, tokenizer and image settings of a folder or hub id."""
-    folder = _model_folder(name, revision)
+    folder = _model_folder(name, revision, QUANTIZED if quantize == "int8" else "")
     graphs = onnx_folder(str(folder))
     if graphs is None:
         raise ModelUnavailable(f"model {name!r} has no ONNX export ({ENCODER}.onnx); make one with "
@@ -95,8 +101,18 @@ def load_onnx_model(name: str, *, quantize: str | None = None, revision: str | N
     if odd or generation.get("do_sample"):
         raise ModelUnavailable(f"model {name!r} asks for generation settings the ONNX back end does not "
                                f"reproduce ({', '.join(odd) or 'do_sample'}); use the torch back end")
-    encoder, decoder, decoder_with_past = (_session(graphs, part + suffix, threads)
-                                           for part in (ENCODER, DECODER, DECODER_WITH_PAST))
+    encoder = _session(graphs, ENCODER + suffix, threads)
+    merged = not all((graphs / f"{part}{suffix}.onnx").is_file() for part in (DECODER, DECODER_WITH_PAST))
+    if merged and not (graphs / f"{DECODER_MERGED}{suffix}.onnx").is_file():
+        raise ModelUnavailable(f"model folder {str(graphs)!r} has neither {DECODER}{suffix}.onnx with "
+                               f"{DECODER_WITH_PAST}{suffix}.onnx nor {DECODER_MERGED}{suffix}.onnx")
+    if merged:
+        decoder = decoder_with_past = _session(graphs, DECODER_MERGED + suffix, threads)
+        if USE_CACHE_BRANCH not in {meta.name for meta in decoder.get_inputs()}:
+            raise ModelUnavailable(f"{DECODER_MERGED}{suffix}.onnx in {str(graphs)!r} has no {USE_CACHE_BRANCH} "
+                                   "input (expected a merged decoder as Optimum writes it)")
+    else:
+        decoder, decoder_with_past = (_session(graphs, part + suffix, threads) for part in (DECODER, DECODER_WITH_PAST))
     return OnnxModel(
         encoder, decoder, decoder_with_past,
         tokenizer=_tokenizer(folder),
@@ -109,10 +125,11 @@ def load_onnx_model(name: str, *, quantize: str | None = None, revision: str | N
         model_id=str(folder.resolve()) if Path(name).expanduser().is_dir() else name,
         revision=folder_fingerprint(folder),
         quantized=quantize,
+        merged=merged,
     )
 
 
-def _model_folder(name: str, revision: str | None) -> Path:
+def _model_folder(name: str, revision: str | None, suffix: str) -> Path:
     folder = Path(name).expanduser()
     if folder.is_dir():
         return folder
@@ -124,11 +141,18 @@ def _model_folder(name: str, revision: str | None) -> Path:
         raise ModelUnavailable(f"model {name!r} is not a folder; pass an exported folder (--model DIR) or "
                                "install huggingface_hub to fetch a hub id") from None
     try:
-        return Path(snapshot_download(name, revision=revision, allow_patterns=["*.json", "*.txt", "onnx/*"]))
+        return Path(snapshot_download(name, revision=revision, allow_patterns=["*.json", "*.txt", *_graph_files(suffix)]))
     except Exception as error:  # network and hub errors come from several libraries
         first = (str(error).strip().splitlines() or [type(error).__name__])[0]
         raise ModelUnavailable(f"model {name!r} could not be fetched ({first}); on a machine without "
                                "network, pass an exported folder with --model DIR") from None
+
+
+def _graph_files(suffix: str) -> list[str]:
+    """The graphs a hub repository may hold for this precision, not its other variants (transformers.js
+    repositories publish fp16, q4 and more next to them)."""
+    return [f"{where}{part}{suffix}.onnx" for where in ("", "onnx/")
+            for part in (ENCODER, DECODER, DECODER_WITH_PAST, DECODER_MERGED)]
 
 
 def _read_json(folder: Path, name: str, *, required: bool = True) -> dict[str, Any]:
@@ -230,7 +254,10 @@ def _generate(model: OnnxModel, pixel_values: np.ndarray, plan: SearchPlan) -> l
     rows = len(pixel_values)
     states = model.encoder.run(["last_hidden_state"], {"pixel_values": pixel_values.astype(np.float32)})[0]
     start = np.full((rows, 1), plan.start_id, dtype=np.int64)
-    outputs = model.decoder.run(None, {"input_ids": start, "encoder_hidden_states": states})
+    feed = {"input_ids": start, "encoder_hidden_states": states}
+    if model.merged:
+        feed |= {USE_CACHE_BRANCH: _flag(model.decoder, False), **_empty_pasts(model.decoder, rows)}
+    outputs = model.decoder.run(None, feed)
     logits, present = outputs[0][:, -1, :], _by_name(model.decoder, outputs)
     cross = {name.replace("present.", "past_key_values."): value
              for name, value in present.items() if ".encoder." in name}
@@ -241,17 +268,44 @@ def _generate(model: OnnxModel, pixel_values: np.ndarray, plan: SearchPlan) -> l
         cross = {name: np.repeat(value, beams, axis=0) for name, value in cross.items()}
         history = {name: np.repeat(value, beams, axis=0) for name, value in history.items()}
     search = BeamSearch(plan, rows) if beams > 1 else GreedySearch(plan, rows)
+    cached = _declared(model.decoder, {USE_CACHE_BRANCH: _flag(model.decoder, True),  # a merged graph's inputs
+                                       "encoder_hidden_states": np.repeat(states, beams, axis=0)}) if model.merged else {}
     for _ in range(1, plan.max_length):
         tokens, sources, done = search.step(logits)
         if done:
             break
         if beams > 1:
             history = {name: value[sources] for name, value in history.items()}
-        outputs = model.decoder_with_past.run(None, {"input_ids": tokens[:, None].astype(np.int64), **history, **cross})
+        outputs = model.decoder_with_past.run(None, {"input_ids": tokens[:, None].astype(np.int64), **history, **cross,
+                                                     **cached})
         logits = outputs[0][:, -1, :]
-        history = {name.replace("present.", "past_key_values."): value
-                   for name, value in _by_name(model.decoder_with_past, outputs).items()}
+        history = {name.replace("present.", "past_key_values."): value  # a merged graph's cross ones are empty
+                   for name, value in _by_name(model.decoder_with_past, outputs).items() if ".encoder." not in name}
     return search.results()[:images]
+
+
+def _declared(session: Any, feed: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    names = {meta.name for meta in session.get_inputs()}
+    return {name: value for name, value in feed.items() if name in names}
+
+
+def _flag(session: Any, value: bool) -> np.ndarray:
+    """use_cache_branch, in the rank the graph declares (Optimum's is [1])."""
+    meta = next(meta for meta in session.get_inputs() if meta.name == USE_CACHE_BRANCH)
+    return np.full([1] * len(meta.shape), value, dtype=np.bool_)
+
+
+def _empty_pasts(session: Any, rows: int) -> dict[str, np.ndarray]:
+    """Zero-length past keys and values for a merged graph's first step, typed as it declares them:
+    `rows` on the batch axis, the fixed sizes (heads, head size) as declared, 0 on any other axis
+    (the sequence axis, or one the graph leaves unnamed)."""
+    pasts = {}
+    for meta in session.get_inputs():
+        if not meta.name.startswith("past_key_values."):
+            continue
+        shape = [rows, *(dim if isinstance(dim, int) else 0 for dim in meta.shape[1:])]
+        pasts[meta.name] = np.zeros(shape, dtype=ONNX_TYPES[meta.type])
+    return pasts
 
 
 def _by_name(session: Any, outputs: list[np.ndarray]) -> dict[str, np.ndarray]:
