@@ -91,8 +91,18 @@ def open_images(files: list[bytes]) -> list:
 
 
 def peak_rss_mb() -> float:
+    """This process's own peak RSS. Linux's ru_maxrss keeps the parent's peak across fork and
+    exec, so a child started by a parent that built a large model would report the parent's;
+    VmHWM belongs to the process's own memory map."""
     import resource
 
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024  # kB
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
 
 
