@@ -113,8 +113,10 @@ def _fast_generate(loaded: LoadedModel, pixel_values: torch.Tensor, plan: Search
     workers = max(1, min(workers, count // MIN_IMAGES_PER_WORKER))
     size = max(1, min(step // workers, -(-count // workers)))
     chunks = [pixel_values[start : start + size] for start in range(0, count, size)]
-    if workers == 1:
+    if loaded.device.type != "cpu":
         return [ids for chunk in chunks for ids in fast_vit_gpt2.generate(loaded.model, chunk, plan)]
+    # Single-threaded even for a few images: the products of one image's beams are too small to
+    # split across cores, and the threads' waiting for each other costs more than they save.
     return _in_parallel(lambda chunk: fast_vit_gpt2.generate(loaded.model, chunk, plan), chunks, workers)
 
 
