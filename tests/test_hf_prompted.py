@@ -354,3 +354,32 @@ def test_a_processor_that_needs_torchvision_says_so(tiny_smolvlm_dir: Path, tmp_
     with pytest.raises(ModelUnavailable, match="needs torchvision: pip install torchvision") as caught:
         load_hf_prompted(str(folder), device="cpu")
     assert_one_line_naming(caught.value, str(folder))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("folder", ["tiny_smolvlm_dir", "tiny_florence2_dir"])
+def test_fix_with_the_vlm_backend_writes_the_models_answers(folder: str, request: pytest.FixtureRequest,
+                                                            tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                            capsys: pytest.CaptureFixture[str]) -> None:
+    """`alttext fix --backend vlm` end to end: the prompted path, the cache and the writer."""
+    from PIL import Image
+
+    from alttext.cli import main
+    from alttext.scan import find_images
+
+    model = str(request.getfixturevalue(folder))
+    Image.new("RGB", (64, 48), (200, 40, 40)).save(tmp_path / "red.png")
+    (tmp_path / "page.md").write_text("# Sales\n\n![](red.png)\n", encoding="utf-8")
+    (tmp_path / ".git").mkdir()
+    monkeypatch.chdir(tmp_path)
+    argv = ["fix", "--backend", "vlm", "--model", model, "--ocr", "off", "page.md"]
+    status = main(argv)
+    err = capsys.readouterr().err
+    (image,) = find_images((tmp_path / "page.md").read_text(encoding="utf-8"), "markdown")
+    if status == 1:  # written: a random model's words read back as the alt text
+        assert image.alt and image.src == "red.png"
+    else:  # a random model's answer may be no usable alt text: an error naming the image, nothing written
+        assert status == 2 and not image.alt and "page.md:3:1: error:" in err and "no usable alt text" in err, err
+    # The second run asks the model nothing: the answer (or its refusal) is cached.
+    assert main(argv) == (0 if status == 1 else 2)
+    assert "Loading weights" not in capsys.readouterr().err
