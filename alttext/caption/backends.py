@@ -168,9 +168,9 @@ class OnnxRuntimeModel:
         return end_token_ids(self.model)
 
     def batch_size(self, settings: GenerationSettings) -> int:
-        from alttext.caption.onnx_model import IMAGES_PER_CALL
+        from alttext.caption.onnx_model import IMAGES_PER_CALL, cores
 
-        return IMAGES_PER_CALL
+        return IMAGES_PER_CALL * cores()  # a call's images are shared among one worker per core
 
 
 ONNX_PACKAGES = {"onnxruntime": "onnxruntime", "tokenizers": "tokenizers", "numpy": "numpy", "PIL": "pillow"}

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -38,6 +39,7 @@ SETTINGS_FILES = ("config.json", "preprocessor_config.json", "tokenizer.json")
 # caption never depends on how many images share its batch.
 MIN_ROWS = 4
 IMAGES_PER_CALL = 16
+MIN_IMAGES_PER_WORKER = 4  # fewer images than this per core: one worker
 ONNX_TYPES = {"tensor(float)": np.float32, "tensor(float16)": np.float16, "tensor(double)": np.float64}
 PIL_RESAMPLE = {0: 0, 1: 1, 2: 2, 3: 3, 4: 4, 5: 5}  # PIL's own numbering, as transformers saves it
 
@@ -85,7 +87,10 @@ def onnx_folder(name: str) -> Path | None:
 
 def load_onnx_model(name: str, *, quantize: str | None = None, revision: str | None = None,
                     threads: int | None = None) -> OnnxModel:
-    """Load the ONNX graphs, tokenizer and image settings of a folder or hub id."""
+    """Load the ONNX graphs, tokenizer and image settings of a folder or hub id.
+
+    `threads`: ONNX Runtime threads per call (default 1: the cores are used by running one
+    single-threaded worker per core, as the torch loop does; see onnx_generate_ids)."""
     folder = _model_folder(name, revision, QUANTIZED if quantize == "int8" else "")
     graphs = onnx_folder(str(folder))
     if graphs is None:
@@ -174,13 +179,13 @@ def _session(folder: Path, part: str, threads: int | None) -> Any:
     if not path.is_file():
         raise ModelUnavailable(f"model folder {str(folder)!r} has no {path.name}")
     options = onnxruntime.SessionOptions()
-    options.intra_op_num_threads = threads or _cores()
+    options.intra_op_num_threads = threads or 1
     options.inter_op_num_threads = 1
     options.log_severity_level = 3  # errors only: its warnings are about graph rewrites, not results
     return onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
 
 
-def _cores() -> int:
+def cores() -> int:
     try:
         return max(1, len(os.sched_getaffinity(0)))
     except AttributeError:  # not on Linux
@@ -242,9 +247,16 @@ def onnx_generate_ids(model: OnnxModel, pixel_values: np.ndarray, settings: Any,
                       batch_size: int | None = None) -> list[list[int]]:
     """Token ids per image, start token through the first EOS, as the torch loop returns them."""
     plan = search_plan(model, settings)
-    step = batch_size or IMAGES_PER_CALL
-    return [ids for start in range(0, len(pixel_values), step)
-            for ids in _generate(model, pixel_values[start : start + step], plan)]
+    count = len(pixel_values)
+    # One single-threaded worker per core, each on its own images: small products split across
+    # threads spend more time waiting for each other than computing (sessions run concurrently).
+    workers = max(1, min(cores(), count // MIN_IMAGES_PER_WORKER))
+    step = max(1, min(batch_size or IMAGES_PER_CALL, -(-count // workers)))
+    chunks = [pixel_values[start : start + step] for start in range(0, count, step)]
+    if workers == 1:
+        return [ids for chunk in chunks for ids in _generate(model, chunk, plan)]
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="alttext-onnx") as pool:
+        return [ids for result in pool.map(lambda chunk: _generate(model, chunk, plan), chunks) for ids in result]
 
 
 def _generate(model: OnnxModel, pixel_values: np.ndarray, plan: SearchPlan) -> list[list[int]]:
