@@ -1,4 +1,5 @@
-"""What the document says around an image: figure caption, link, heading, page title, language.
+"""What the document says around an image: figure caption, link, heading, page title, language,
+and the paragraph around it.
 
 Pure and torch-free. Each scanner's extractor (alttext.scan.context_*) gives
 one ImageContext per image, every piece with the place it was read from: a
@@ -55,6 +56,7 @@ class ImageContext:
     heading: Sourced | None = None
     page_title: Sourced | None = None
     language: Sourced | None = None
+    paragraph: Sourced | None = None  # the prose the image stands in, else the nearest before it
 
     @property
     def is_functional(self) -> bool:
@@ -78,6 +80,7 @@ class ImageContext:
             "heading": self.heading.as_dict() if self.heading else None,
             "page_title": self.page_title.as_dict() if self.page_title else None,
             "language": self.language.as_dict() if self.language else None,
+            "paragraph": self.paragraph.as_dict() if self.paragraph else None,
         }
 
 
@@ -116,4 +119,8 @@ def image_contexts(text: str, syntax: str, images: Sequence[ImageRef]) -> list[I
         from alttext.scan.context_rst import rst_contexts as extract
     else:
         raise ValueError(f"unknown syntax {syntax!r}")
-    return extract(text, images, sourced_at(text))
+    from alttext.scan.context_paragraph import paragraph_near
+
+    at = sourced_at(text)
+    return [replace(context, paragraph=paragraph_near(text, syntax, image.start, at))
+            for context, image in zip(extract(text, images, at), images)]

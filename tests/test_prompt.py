@@ -27,6 +27,7 @@ CONTEXT = ImageContext(
     heading=Sourced("Usage statistics", 3, 3),
     page_title=Sourced("Acme report", 1, 1),
     language=Sourced("de", 1, 7),
+    paragraph=Sourced("Downloads grew every month.", 9, 1),
 )
 EN = Prompt("", "", language="en", max_length=40)
 
@@ -55,6 +56,8 @@ def test_the_prompt_key_follows_every_input() -> None:
     assert base != prompt_key(build_prompt(template, CONTEXT, "other text", 125))
     assert base != prompt_key(build_prompt(template, CONTEXT, "text", 100))
     assert base != prompt_key(build_prompt(template, ImageContext(heading=CONTEXT.heading), "text", 125))
+    without_paragraph = ImageContext(**{**CONTEXT.__dict__, "paragraph": None})
+    assert base != prompt_key(build_prompt(template, without_paragraph, "text", 125))
 
 
 def test_a_template_file_with_every_placeholder(tmp_path: Path) -> None:
@@ -63,8 +66,8 @@ def test_a_template_file_with_every_placeholder(tmp_path: Path) -> None:
     template = load_template(path)
     prompt = build_prompt(template, CONTEXT, "Hi", 60)
     assert prompt.system == "Rules {json}"
-    assert "[Acme report] [Usage statistics] [Monthly downloads, 2024] [https://acme.dev/stats] [] [yes] [Hi] [de] [60]" \
-        in prompt.user
+    assert ("[Acme report] [Usage statistics] [Monthly downloads, 2024] [https://acme.dev/stats] [] "
+            "[Downloads grew every month.] [yes] [Hi] [de] [60]") in prompt.user
     assert template.key != load_template(None).key
 
 

@@ -27,6 +27,7 @@ ANSWER_VERSION = "1"
 # Where the template's system message ends and its user message starts (a line of its own).
 SPLIT_LINE = "---"
 MAX_PIECE_CHARS = 300  # a longer title, heading, caption or link is cut: the prompt stays small
+MAX_PARAGRAPH_CHARS = 500
 MAX_TEXT_CHARS = 1000  # likewise the text read from the image
 
 DEFAULT_TEMPLATE = """\
@@ -55,6 +56,7 @@ PLACEHOLDERS = {
     "figure_caption": "the figure's caption",
     "link_target": "where the link around the image goes",
     "link_text": "the link's own text beside the image",
+    "paragraph": "the paragraph the image stands in, else the nearest one before it",
     "link_only_content": "\"yes\" when the image is the link's only content, else \"no\"",
     "image_text": "the text read from the image (\"none\" when there is none)",
     "language": "the page's language as a BCP 47 tag (\"en\" when the page declares none)",
@@ -143,6 +145,7 @@ def prompt_values(context: ImageContext, image_text: str, max_length: int) -> di
         "figure_caption": _piece(context.figure_caption.value if context.figure_caption else ""),
         "link_target": _piece(link.target.value if link else ""),
         "link_text": _piece(link.text if link else ""),
+        "paragraph": _piece(context.paragraph.value if context.paragraph else "", MAX_PARAGRAPH_CHARS),
     }
     text = _piece(image_text, MAX_TEXT_CHARS)
     language = context.language_code or "en"
@@ -159,6 +162,7 @@ def prompt_values(context: ImageContext, image_text: str, max_length: int) -> di
 def _context_lines(pieces: dict[str, str], functional: bool, language: str) -> str:
     lines = [f"- {label}: {pieces[name]}" for name, label in (
         ("page_title", "Page title"), ("heading", "Nearest heading"), ("figure_caption", "Figure caption"),
+        ("paragraph", "Text around the image"),
     ) if pieces[name]]
     if pieces["link_target"]:
         role = "the image is the link's only content" if functional else "the link also has text"
