@@ -196,6 +196,17 @@ def child(options: argparse.Namespace) -> None:
                       "peak_rss_mb": peak_rss_mb(), "threads": torch.get_num_threads()}))
 
 
+def run_child(command: list[str], label: str) -> dict:
+    """Run a benchmark's `--child` command in its own process (its own peak memory) and return
+    the JSON object it prints last; a failure stops the benchmark with the child's stderr."""
+    env = {**os.environ, "PYTHONPATH": str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    print(f"running {label}...", file=sys.stderr, flush=True)
+    result = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
+    if result.returncode != 0:
+        raise SystemExit(f"{label} failed:\n{result.stderr[-3000:]}")
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
 def run_config(name: str, kind: str, count: int, beams: int, options, *, batch: int | None = None,
                device: str = "cpu", dtype: str = "float32") -> dict:
     command = [sys.executable, __file__, "--child", "--kind", kind, "--count", str(count), "--beams", str(beams),
@@ -204,12 +215,7 @@ def run_config(name: str, kind: str, count: int, beams: int, options, *, batch: 
                                 else options.repeats)]
     if batch:
         command += ["--batch", str(batch)]
-    env = {**os.environ, "PYTHONPATH": str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", "")}
-    print(f"running {name} ({count} images)...", file=sys.stderr, flush=True)
-    result = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
-    if result.returncode != 0:
-        raise SystemExit(f"{name} failed:\n{result.stderr[-3000:]}")
-    data = json.loads(result.stdout.strip().splitlines()[-1])
+    data = run_child(command, f"{name} ({count} images)")
     data["name"] = name
     seconds = data["seconds"]
     data["rate"] = data["images"] / seconds[len(seconds) // 2]  # the median run

@@ -34,7 +34,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
 import sys
 import tempfile
 import time
@@ -185,12 +184,7 @@ def child(options: argparse.Namespace) -> None:
 def run_config(kind: str, count: int, options: argparse.Namespace) -> dict:
     command = [sys.executable, __file__, "--child", "--kind", kind, "--count", str(count),
                "--max-length", str(options.max_length)]
-    env = {**os.environ, "PYTHONPATH": str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", "")}
-    print(f"running {CONFIGS[kind]} ({count} images)...", file=sys.stderr, flush=True)
-    result = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
-    if result.returncode != 0:
-        raise SystemExit(f"{kind} failed:\n{result.stderr[-3000:]}")
-    return {**json.loads(result.stdout.strip().splitlines()[-1]), "name": CONFIGS[kind]}
+    return {**caption.run_child(command, f"{CONFIGS[kind]} ({count} images)"), "name": CONFIGS[kind]}
 
 
 def table(rows: list[dict]) -> str:

@@ -40,6 +40,7 @@ from bench_caption import (  # noqa: E402
     make_images,
     open_images,
     peak_rss_mb,
+    run_child,
     run_reference,
     token_agreement,
 )
@@ -121,12 +122,7 @@ def run_config(name: str, kind: str, options: argparse.Namespace, folder: Path) 
     command = [sys.executable, __file__, "--child", "--kind", kind, "--count", str(options.images),
                "--repeats", str(options.repeats), "--folder", str(folder),
                "--architecture", str(options.architecture)]
-    env = {**os.environ, "PYTHONPATH": str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", "")}
-    print(f"running {name} ({options.images} images)...", file=sys.stderr, flush=True)
-    result = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
-    if result.returncode != 0:
-        raise SystemExit(f"{name} failed:\n{result.stderr[-3000:]}")
-    data = json.loads(result.stdout.strip().splitlines()[-1])
+    data = run_child(command, f"{name} ({options.images} images)")
     seconds = data["seconds"]
     data.update(name=name, rate=data["images"] / seconds[len(seconds) // 2],
                 range=f"{data['images'] / seconds[-1]:.2f}–{data['images'] / seconds[0]:.2f}")
