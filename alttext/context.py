@@ -119,8 +119,8 @@ def image_contexts(text: str, syntax: str, images: Sequence[ImageRef]) -> list[I
         from alttext.scan.context_rst import rst_contexts as extract
     else:
         raise ValueError(f"unknown syntax {syntax!r}")
-    from alttext.scan.context_paragraph import paragraph_near
+    from alttext.scan.context_paragraph import paragraphs_near
 
     at = sourced_at(text)
-    return [replace(context, paragraph=paragraph_near(text, syntax, image.start, at))
-            for context, image in zip(extract(text, images, at), images)]
+    paragraphs = paragraphs_near(text, syntax, [image.start for image in images], at)
+    return [replace(context, paragraph=paragraph) for context, paragraph in zip(extract(text, images, at), paragraphs)]

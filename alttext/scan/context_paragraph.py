@@ -4,13 +4,16 @@ A prompted model writes better alt text when it reads what the page says about t
 ("The chart below shows downloads per month"). The source is split into blocks (blank lines
 in Markdown and reStructuredText; block elements in HTML), markup is taken out of a block by
 syntax, and the first block with a sentence's worth of words is used: the image's own block,
-else the nearest before it (up to the previous heading), else the nearest after it.
+else the nearest before it (up to the previous heading); only when no heading comes before
+the image, the nearest after it.
 """
 
 from __future__ import annotations
 
+import bisect
 import html
 import re
+from collections.abc import Sequence
 
 from alttext.context import Sourced, SourcedAt
 
@@ -36,11 +39,17 @@ _RST_UNDERLINE = re.compile(r"^([=\-`:'\"~^_*+#<>])\1{2,}\s*$", re.MULTILINE)
 _RST_MARKS = re.compile(r"\*\*|\*|``|\|")
 
 
-def paragraph_near(text: str, syntax: str, offset: int, at: SourcedAt) -> Sourced | None:
-    """The prose nearest the image that starts at `offset`, with where its block starts."""
+def paragraphs_near(text: str, syntax: str, offsets: Sequence[int], at: SourcedAt) -> list[Sourced | None]:
+    """For each image start in `offsets`, the prose nearest it, with where its block starts.
+
+    The document is split into blocks once, however many images it holds."""
     blocks = _blocks(text, syntax)
-    here = next((index for index, (start, end) in enumerate(blocks) if start <= offset < end), None)
-    if here is None:
+    starts = [start for start, _ in blocks]
+    return [_paragraph(text, syntax, blocks, bisect.bisect_right(starts, offset) - 1, at) for offset in offsets]
+
+
+def _paragraph(text: str, syntax: str, blocks: list[tuple[int, int]], here: int, at: SourcedAt) -> Sourced | None:
+    if here < 0:
         return None
     order = [here, *range(here - 1, -1, -1), *range(here + 1, len(blocks))]
     for index in order:
