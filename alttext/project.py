@@ -30,9 +30,9 @@ from alttext.config import (
 # The type each key must have; keys another part adds later are offered with any plain type.
 _TYPES: dict[str, tuple[type, ...]] = {
     "include": (list, str), "exclude": (list, str), "select": (list, str), "ignore": (list, str),
-    "decorative": (list, str), "max-alt-length": (int,), "site-root": (str,), "fetch-remote": (bool,),
+    "decorative": (list, str), "site-root": (str,), "fetch-remote": (bool,),
     "language": (str,), "non-english": (str,),
-    **CONFIG_TYPES,
+    **CONFIG_TYPES,  # the captioning keys, max-alt-length among them
 }
 _ANY: tuple[type, ...] = (str, int, bool, list)
 # Where a host stands in for the table: MkDocs' docs_dir, Sphinx's source folder.
