@@ -38,3 +38,30 @@ def test_log_softmax_matches_torch() -> None:
     logits = np.random.default_rng(1).standard_normal((4, 400)).astype(np.float32) * 5
     expected = torch.log_softmax(torch.tensor(logits), dim=-1).numpy()
     np.testing.assert_allclose(log_softmax(logits), expected, rtol=0, atol=2e-6)
+
+
+def sorted_topk(values: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """topk by a full stable sort: largest first, lowest index first among equal values."""
+    order = np.lexsort((np.broadcast_to(np.arange(values.shape[-1]), values.shape), -values), axis=-1)[:, :k]
+    return np.take_along_axis(values, order, axis=-1), order
+
+
+@pytest.mark.parametrize("kind", ["normal", "few-distinct", "mostly-minus-infinity", "penalised-columns"])
+def test_topk_of_wide_rows_equals_a_full_sort(kind: str) -> None:
+    """A beam search's rows (beams x vocabulary) take the bounded path; ties and -inf stay exact."""
+    rng = np.random.default_rng(7)
+    for _ in range(25):
+        rows, width = int(rng.integers(1, 12)), int(rng.integers(2048, 6000))
+        if kind == "normal":
+            values = rng.standard_normal((rows, width)).astype(np.float32)
+        elif kind == "few-distinct":
+            values = rng.integers(0, 3, (rows, width)).astype(np.float32)
+        elif kind == "mostly-minus-infinity":
+            values = np.full((rows, width), -np.inf, dtype=np.float32)
+            values[:, rng.integers(0, width, 3)] = 1.0
+        else:
+            values = rng.standard_normal((rows, width)).astype(np.float32)
+            values[:, ::7] = -1e9
+        got, expected = topk(values, 8), sorted_topk(values, 8)
+        assert np.array_equal(got[1], expected[1])
+        assert np.array_equal(got[0], expected[0])

@@ -186,6 +186,45 @@ def test_export_writes_the_published_layout(pairs: dict[str, tuple[Path, Path]])
     assert (folder / "decoder_with_past_model_quantized.onnx").is_file()
 
 
+def as_published(folder: Path, out: Path) -> Path:
+    """A copy of an alttext export whose with-past decoder names the cross-attention inputs' batch axis
+    as published graphs do: a reader must then give every beam its own copy of them."""
+    import onnx
+
+    shutil.copytree(folder, out)
+    for name in (DECODER_WITH_PAST_FILE, "decoder_with_past_model_quantized.onnx"):
+        if not (out / name).is_file():
+            continue
+        model = onnx.load(str(out / name))
+        for value in model.graph.input:
+            if ".encoder." in value.name:
+                value.type.tensor_type.shape.dim[0].dim_param = "batch"
+        onnx.save(model, str(out / name))
+    return out
+
+
+@pytest.mark.parametrize("quantize", ["", "int8"])
+def test_beams_share_the_images_keys_and_values_and_published_graphs_get_copies(
+        pairs: dict[str, tuple[Path, Path]], quantize: str, tmp_path: Path) -> None:
+    import numpy as np
+
+    from alttext.caption.onnx_model import load_onnx_model
+
+    model_dir, onnx_dir = pairs["vit-gpt2"]
+    published = as_published(onnx_dir, tmp_path / "published")
+    assert load_onnx_model(str(onnx_dir)).cross_per_image
+    assert not load_onnx_model(str(published)).cross_per_image
+    loaded = load_model(str(model_dir), device="cpu", dtype="fp32")
+    pixels = preprocess(loaded, sample_images(10))
+    np.save(tmp_path / "pixels.npy", pixels.numpy())
+    runs = [without_torch("ids", str(folder), quantize, str(tmp_path / "pixels.npy"), "4") for folder in (onnx_dir, published)]
+    assert all(done.returncode == 0 for done in runs), [done.stderr for done in runs]
+    shared, copied = (json.loads(done.stdout) for done in runs)
+    assert shared == copied
+    if not quantize:
+        assert shared == generate_ids(loaded, pixels, GenerationSettings(num_beams=4))
+
+
 @pytest.mark.parametrize("pair", ["vit-gpt2", "deit-gpt2"])
 @pytest.mark.parametrize("beams", [pytest.param(4, id="beams4"), pytest.param(1, id="greedy")])
 def test_onnx_ids_equal_the_torch_loop_without_torch(pairs: dict[str, tuple[Path, Path]], pair: str,

@@ -15,6 +15,8 @@ import numpy as np
 from alttext.caption.search_plan import SearchPlan, cut_after_eos
 
 FINISHED_PENALTY = np.float32(-1.0e9)
+CHUNK = 64  # values per slice whose maximum bounds a wide row's top k (see _topk_wide)
+WIDE_ROW = 4 * CHUNK  # rows at least this many times k wide take _topk_wide
 
 Processor = Callable[[np.ndarray, np.ndarray], np.ndarray]
 
@@ -61,7 +63,10 @@ def log_softmax(logits: np.ndarray) -> np.ndarray:
 
 
 def topk(values: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-    """The k largest values along the last axis, largest first, and their indices."""
+    """The k largest values along the last axis, largest first, and their indices (lowest index
+    first among equal values, as torch.topk)."""
+    if values.ndim == 2 and values.shape[-1] >= WIDE_ROW * k:
+        return _topk_wide(values, k)
     if k < values.shape[-1]:
         part = np.argpartition(-values, k - 1, axis=-1)[..., :k]
     else:
@@ -70,6 +75,25 @@ def topk(values: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     order = np.lexsort((part, -chosen), axis=-1)  # by value, then by index, as torch.topk on ties
     indices = np.take_along_axis(part, order, axis=-1)
     return np.take_along_axis(values, indices, axis=-1), indices
+
+
+def _topk_wide(values: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """topk for rows of thousands of values (a beam search's beams x vocabulary), in a few passes.
+
+    Each row's maxima over CHUNK-wide slices are values of the row, so at least k of its values
+    are at least the k-th largest maximum: every value at that bound or above is a candidate,
+    ties included, and the few candidates are ordered exactly as topk orders them. A partial
+    sort of the whole row (argpartition) costs several times as much."""
+    rows, width = values.shape
+    whole = width // CHUNK * CHUNK
+    maxima = values[:, :whole].reshape(rows, -1, CHUNK).max(axis=-1)
+    bound = -np.partition(-maxima, k - 1, axis=-1)[:, k - 1 : k]
+    row, column = np.nonzero(values >= bound)
+    found = values[row, column]
+    order = np.lexsort((column, -found, row))  # by row, then value (largest first), then index
+    firsts = np.concatenate(([0], np.cumsum(np.bincount(row, minlength=rows))[:-1]))
+    chosen = order[firsts[:, None] + np.arange(k)]
+    return found[chosen], column[chosen]
 
 
 def _gather(array: np.ndarray, indices: np.ndarray) -> np.ndarray:

@@ -8,7 +8,9 @@ models, so the ONNX back end (onnx_model.py) reads this export and published one
   `present.{i}.decoder.key/value` and `present.{i}.encoder.key/value` (the cross-attention keys
   and values of the image, computed here once);
 - `decoder_with_past_model.onnx`: input_ids and `past_key_values.{i}.{decoder,encoder}.{key,value}`
-  -> logits and `present.{i}.decoder.key/value`;
+  -> logits and `present.{i}.decoder.key/value`. The image's keys and values may be given once
+  per image (its beams share them; the axis is named `images`) or once per row, as published
+  graphs take them;
 - the tokenizer, image processor, config and generation config files, copied as saved.
 
 The decoder graphs are built from the model's own modules, one GPT-2 block at a time, with the
@@ -34,6 +36,9 @@ ENCODER_FILE = "encoder_model.onnx"
 DECODER_FILE = "decoder_model.onnx"
 DECODER_WITH_PAST_FILE = "decoder_with_past_model.onnx"
 QUANTIZED_SUFFIX = "_quantized"
+# The batch axis of the with-past decoder's cross-attention inputs in alttext's exports: one row
+# per image, shared by its beams (published graphs name it as the other inputs' and want one per row).
+CROSS_BATCH_AXIS = "images"
 COPIED_FILES = ("config.json", "generation_config.json", "preprocessor_config.json", "tokenizer.json",
                 "tokenizer_config.json", "special_tokens_map.json", "vocab.json", "merges.txt")
 
@@ -112,8 +117,17 @@ def _cross_keys_values(attention: Any, states: torch.Tensor) -> tuple[torch.Tens
 
 
 def _cross_attention(attention: Any, hidden: torch.Tensor, keys: torch.Tensor, values: torch.Tensor) -> torch.Tensor:
-    query = _heads(attention.q_attn(hidden), attention.head_dim)
-    output = functional.scaled_dot_product_attention(query, keys, values, scale=attention.scaling)
+    """Cross-attention whose keys and values may come once per image, shared by its beams.
+
+    The rows of `hidden` are image-major (an image's beams next to each other), so the queries
+    of each image's rows go into one product against that image's keys and values. With keys
+    and values given once per row (the published layout), each group is one row, as before."""
+    query = _heads(attention.q_attn(hidden), attention.head_dim)  # [rows, heads, sequence, head_dim]
+    rows, heads, sequence, head_dim = query.shape
+    images = keys.shape[0]
+    grouped = query.reshape(images, -1, heads, sequence, head_dim).transpose(1, 2).reshape(images, heads, -1, head_dim)
+    output = functional.scaled_dot_product_attention(grouped, keys, values, scale=attention.scaling)
+    output = output.reshape(images, heads, -1, sequence, head_dim).transpose(1, 2).reshape(rows, heads, sequence, head_dim)
     return attention.c_proj(_merge_heads(output))
 
 
@@ -175,8 +189,9 @@ def _export_graphs(model: Any, folder: Path) -> list[str]:
         _export(_Decoder(model, with_past=True), (input_ids, *outputs[1:]), folder / DECODER_WITH_PAST_FILE,
                 ["input_ids", *past_names], ["logits", *new_names],
                 {"input_ids": {0: "batch"}, "logits": {0: "batch"},
-                 **{name: {0: "batch", 2: "past" if ".decoder." in name else "encoder_sequence"}
-                    for name in past_names},
+                 **{name: {0: "batch", 2: "past"} for name in past_names if ".decoder." in name},
+                 # the image's keys and values, once per image whatever its number of beams
+                 **{name: {0: CROSS_BATCH_AXIS, 2: "encoder_sequence"} for name in past_names if ".encoder." in name},
                  **{name: {0: "batch", 2: "past_plus_one"} for name in new_names}})
     return [ENCODER_FILE, DECODER_FILE, DECODER_WITH_PAST_FILE]
 

@@ -10,7 +10,8 @@ onnx_merge.py) serves both steps: the first with empty past tensors and use_cach
 The search is alttext's own (np_search.py: transformers' beam and greedy search step for step).
 The first decoder step runs once per image and returns the image's cross-attention keys and
 values, which every later step and beam reuses; only the self-attention history is re-ordered
-between steps. Imports onnxruntime, tokenizers, NumPy and Pillow, never torch.
+between steps. alttext's own exports take those keys and values once per image, shared by its
+beams (their batch axis is named `images`); published graphs take a copy for every beam. Imports onnxruntime, tokenizers, NumPy and Pillow, never torch.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ DECODER = "decoder_model"
 DECODER_WITH_PAST = "decoder_with_past_model"
 DECODER_MERGED = "decoder_model_merged"
 USE_CACHE_BRANCH = "use_cache_branch"
+CROSS_BATCH_AXIS = "images"  # see onnx_export.py: cross-attention inputs once per image, not per beam
 QUANTIZED = "_quantized"
 SETTINGS_FILES = ("config.json", "preprocessor_config.json", "tokenizer.json")
 # Below 4 rows the products may take another kernel path: pad, as the torch loop does, so a
@@ -74,6 +76,7 @@ class OnnxModel:
     revision: str
     quantized: str | None
     merged: bool = False  # decoder and decoder_with_past are one graph that takes use_cache_branch
+    cross_per_image: bool = False  # the with-past decoder takes the image's keys and values once for all its beams
 
 
 def onnx_folder(name: str) -> Path | None:
@@ -131,6 +134,7 @@ def load_onnx_model(name: str, *, quantize: str | None = None, revision: str | N
         revision=folder_fingerprint(folder),
         quantized=quantize,
         merged=merged,
+        cross_per_image=_takes_cross_per_image(decoder_with_past),
     )
 
 
@@ -277,7 +281,8 @@ def _generate(model: OnnxModel, pixel_values: np.ndarray, plan: SearchPlan) -> l
                for name, value in present.items() if ".decoder." in name}
     if beams > 1:  # every beam starts from the image's one first step
         logits = np.repeat(logits, beams, axis=0)
-        cross = {name: np.repeat(value, beams, axis=0) for name, value in cross.items()}
+        if not model.cross_per_image:  # a published graph wants them for every row
+            cross = {name: np.repeat(value, beams, axis=0) for name, value in cross.items()}
         history = {name: np.repeat(value, beams, axis=0) for name, value in history.items()}
     search = BeamSearch(plan, rows) if beams > 1 else GreedySearch(plan, rows)
     cached = _declared(model.decoder, {USE_CACHE_BRANCH: _flag(model.decoder, True),  # a merged graph's inputs
@@ -294,6 +299,13 @@ def _generate(model: OnnxModel, pixel_values: np.ndarray, plan: SearchPlan) -> l
         history = {name.replace("present.", "past_key_values."): value  # a merged graph's cross ones are empty
                    for name, value in _by_name(model.decoder_with_past, outputs).items() if ".encoder." not in name}
     return search.results()[:images]
+
+
+def _takes_cross_per_image(session: Any) -> bool:
+    """Whether the with-past decoder's cross-attention inputs have alttext's per-image batch axis."""
+    axes = {meta.shape[0] for meta in session.get_inputs()
+            if meta.name.startswith("past_key_values.") and ".encoder." in meta.name}
+    return axes == {CROSS_BATCH_AXIS}
 
 
 def _declared(session: Any, feed: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
