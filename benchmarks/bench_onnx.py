@@ -1,9 +1,10 @@
 """The onnx back end against alttext's torch loop and the model card's code, in one run.
 
-    python benchmarks/bench_onnx.py [--images 32] [--repeats 3] [--install-size]
+    python benchmarks/bench_onnx.py [--images 32] [--repeats 3] [--decoders merged|separate] [--install-size]
 
 Builds the default model's architecture with seeded random weights (as bench_caption.py does),
-exports it with `alttext export-onnx`'s own code (fp32 and dynamic int8), and runs, each in its
+exports it with `alttext export-onnx`'s own code (fp32 and dynamic int8, the decoders merged as
+the command writes them by default), and runs, each in its
 own process so that its peak memory (RSS high-water mark, model included) is its own:
 
 - reference batch 8: the model card's code (`generate`, beams 4);
@@ -55,15 +56,19 @@ CONFIGS = [  # (name, kind)
 ]
 
 
-def export(folder: Path, architecture: Path) -> None:
-    """The random-weight model as an ONNX folder with int8 copies and the files the loader reads."""
+def export(folder: Path, architecture: Path, layout: str) -> None:
+    """The random-weight model as an ONNX folder with int8 copies and the files the loader reads,
+    its decoders `merged` (the default export) or `separate`."""
     from tokenizers import Tokenizer, models
 
     from alttext.caption.onnx_export import _export_graphs, quantize_int8
+    from alttext.caption.onnx_merge import merge_folder
 
     model, processor = build_model(architecture, "cpu", "float32")
-    _export_graphs(model, folder)
-    quantize_int8(folder)
+    files = _export_graphs(model, folder)
+    files += quantize_int8(folder)
+    if layout == "merged":  # as `alttext export-onnx` writes by default
+        merge_folder(folder, files)
     model.config.save_pretrained(folder)
     model.generation_config.save_pretrained(folder)
     processor.save_pretrained(folder)
@@ -154,6 +159,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--architecture", type=Path, default=ARCHITECTURE)
     parser.add_argument("--install-size", action="store_true")
+    parser.add_argument("--decoders", choices=("merged", "separate"), default="merged",
+                        help="the export's decoder layout (default: merged, as alttext export-onnx writes)")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--kind", help=argparse.SUPPRESS)
     parser.add_argument("--count", type=int, help=argparse.SUPPRESS)
@@ -166,13 +173,13 @@ def main(argv: list[str] | None = None) -> int:
     folder = Path(tempfile.mkdtemp(prefix="alttext-onnx-bench-"))
     try:
         print("exporting the random-weight model (fp32 and int8)...", file=sys.stderr, flush=True)
-        export(folder, options.architecture)
+        export(folder, options.architecture, options.decoders)
         rows = [run_config(name, kind, options, folder) for name, kind in CONFIGS]
     finally:
         shutil.rmtree(folder, ignore_errors=True)
     fp32 = rows[1]["ids"]
     print(f"\nCPU: {os.cpu_count()} cores; load average before {load_before[0]:.2f}, after "
-          f"{os.getloadavg()[0]:.2f}; beams 4, {TOKENS} tokens per image, {options.images} images; "
+          f"{os.getloadavg()[0]:.2f}; {options.decoders} decoders; beams 4, {TOKENS} tokens per image, {options.images} images; "
           f"median of {options.repeats} timed runs.\n")
     print("| configuration | images/s (median) | range | x model card | peak RSS MiB | agreement with torch fp32 |")
     print("|---|---:|---:|---:|---:|---|")

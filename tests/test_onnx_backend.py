@@ -61,7 +61,8 @@ def without_torch(*args: str) -> subprocess.CompletedProcess[str]:
 
 @pytest.fixture(scope="module")
 def pairs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[Path, Path]]:
-    """(torch model folder, its ONNX export with int8 copies) for ViT + GPT-2 and DeiT + GPT-2."""
+    """(torch model folder, its ONNX export with separate decoders and int8 copies) for ViT + GPT-2
+    and DeiT + GPT-2."""
     from tests.tiny_model import build_tiny_captioning_model, build_tiny_deit_gpt2_model
 
     root = tmp_path_factory.mktemp("onnx")
@@ -69,7 +70,8 @@ def pairs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[Path, Pat
              "deit-gpt2": build_tiny_deit_gpt2_model(root / "deit-gpt2")}
     exported = {}
     for name, folder in built.items():
-        report = export_onnx(str(folder), root / f"{name}-onnx", int8=name == "vit-gpt2", check_images=4)
+        report = export_onnx(str(folder), root / f"{name}-onnx", int8=name == "vit-gpt2", check_images=4,
+                             merged=False)
         assert report.images_checked == 4
         exported[name] = (folder, report.folder)
     return exported
@@ -79,8 +81,7 @@ def pairs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[Path, Pat
 def merged(pairs: dict[str, tuple[Path, Path]], tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The tiny ViT + GPT-2 model exported in the merged-decoder layout, with its int8 copy."""
     model_dir, _ = pairs["vit-gpt2"]
-    report = export_onnx(str(model_dir), tmp_path_factory.mktemp("merged") / "onnx", int8=True, check_images=4,
-                         merged=True)
+    report = export_onnx(str(model_dir), tmp_path_factory.mktemp("merged") / "onnx", int8=True, check_images=4)
     assert (report.images_checked, report.images_equal) == (4, 4)
     return report.folder
 
@@ -343,16 +344,17 @@ def test_export_onnx_command(pairs: dict[str, tuple[Path, Path]], tmp_path: Path
                           capture_output=True, text=True, cwd=REPO, timeout=300)
     assert done.returncode == 0, done.stderr
     assert "checked: 3 of 3 sample images have the same tokens as the torch loop" in done.stdout
-    assert (tmp_path / "out" / ENCODER_FILE).is_file()
+    assert f"wrote {ENCODER_FILE}, {DECODER_MERGED_FILE} to" in done.stdout  # merged by default
+    assert resolve_backend(str(tmp_path / "out"), "auto") == "onnx"
 
 
-def test_export_onnx_command_merged(pairs: dict[str, tuple[Path, Path]], tmp_path: Path) -> None:
+def test_export_onnx_command_separate_decoders(pairs: dict[str, tuple[Path, Path]], tmp_path: Path) -> None:
     model_dir, _ = pairs["deit-gpt2"]
     done = subprocess.run([sys.executable, "-m", "alttext", "export-onnx", "--model", str(model_dir),
-                           str(tmp_path / "out"), "--merged", "--check-images", "3"],
+                           str(tmp_path / "out"), "--decoders", "separate", "--check-images", "3"],
                           capture_output=True, text=True, cwd=REPO, timeout=300)
     assert done.returncode == 0, done.stderr
-    assert f"wrote {ENCODER_FILE}, {DECODER_MERGED_FILE} to" in done.stdout
+    assert f"wrote {ENCODER_FILE}, {DECODER_FILE}, {DECODER_WITH_PAST_FILE} to" in done.stdout
     assert "checked: 3 of 3 sample images have the same tokens as the torch loop" in done.stdout
     assert resolve_backend(str(tmp_path / "out"), "auto") == "onnx"
 

@@ -132,10 +132,11 @@ def _cross_attention(attention: Any, hidden: torch.Tensor, keys: torch.Tensor, v
 
 
 def export_onnx(model_name: str, out: str | Path, *, int8: bool = False, check_images: int = 4,
-                revision: str | None = None, merged: bool = False) -> ExportReport:
+                revision: str | None = None, merged: bool = True) -> ExportReport:
     """Export `model_name` (hub id or folder) to `out`; optionally an int8 copy; check the result.
 
-    `merged` writes the two decoders as one `decoder_model_merged.onnx` (see onnx_merge.py)."""
+    `merged` (the default) writes the two decoders as one `decoder_model_merged.onnx` (see
+    onnx_merge.py): the weights they share are stored, loaded and held in memory once."""
     from alttext.caption.cpu_products import stock_layers
     from alttext.caption.fast_vit_gpt2 import supports
     from alttext.caption.model import ModelUnavailable, load_model

@@ -27,9 +27,10 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[
     parser.add_argument("--model", metavar="ID|DIR", help="hub id or local folder (default: the default model)")
     parser.add_argument("--revision", metavar="REV", help="model revision for a hub id")
     parser.add_argument("--int8", action="store_true", help="also write dynamic int8 copies (*_quantized.onnx)")
-    parser.add_argument("--merged", action="store_true",
-                        help="write the two decoders as one decoder_model_merged.onnx (Optimum's and "
-                             "transformers.js's other layout)")
+    parser.add_argument("--decoders", choices=("merged", "separate"), default="merged",
+                        help="merged (default): one decoder_model_merged.onnx for both steps, its weights "
+                             "stored and loaded once; separate: decoder_model.onnx and "
+                             "decoder_with_past_model.onnx (Optimum's other layout, twice the decoder's memory)")
     parser.add_argument("--check-images", type=int, default=8, metavar="N",
                         help="sample images to compare with the torch loop (default: 8; 0 = no check)")
     parser.set_defaults(run=run)
@@ -43,7 +44,7 @@ def run(args: argparse.Namespace) -> int:
 
         report = export_onnx(args.model or DEFAULT_MODEL, args.out, int8=args.int8,
                              check_images=max(0, args.check_images), revision=args.revision,
-                             merged=args.merged)
+                             merged=args.decoders == "merged")
     except ImportError as error:
         print(f"alttext: error: export-onnx needs torch, transformers and onnx ({error.name} is missing): "
               "pip install 'alttext[caption,onnx-export]'", file=sys.stderr)
