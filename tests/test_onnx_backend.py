@@ -106,6 +106,9 @@ def test_merged_export_writes_optimums_layout(pairs: dict[str, tuple[Path, Path]
     stored = weight_bytes(graph) + sum(weight_bytes(branch) for branch in branches)
     separate = sum(weight_bytes(onnx.load(str(onnx_dir / name)).graph) for name in (DECODER_FILE, DECODER_WITH_PAST_FILE))
     assert 0 < stored < 0.6 * separate  # the weights both decoders use are stored once
+    from alttext.caption.onnx_model import load_onnx_model
+
+    assert load_onnx_model(str(merged)).cross_per_image  # the with-past branch's inputs keep their axis
 
 
 def weight_bytes(graph: Any) -> int:
