@@ -246,6 +246,15 @@ def test_review_page_shows_the_context(tmp_path: Path) -> None:
     assert "<dt>Page title</dt><dd>Accueil (line 1)</dd>" in page
 
 
+def test_review_page_shows_the_paragraph_around_the_image(tmp_path: Path) -> None:
+    from alttext.fix.review import render_review
+
+    document = "# Install\n\nClick **Create** & wait.\n\n![](img/dog.png)\n"
+    (target,) = _run(tmp_path, {"guide.md": document})
+    page = render_review([target], {target.path: document.encode()}, base=str(tmp_path))
+    assert "<dt>Paragraph</dt><dd>Click Create &amp; wait. (line 3)</dd>" in page
+
+
 @pytest.mark.parametrize(
     ("table", "message"),
     [

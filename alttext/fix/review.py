@@ -182,6 +182,7 @@ def context_lines(target: Target) -> list[str]:
                else target.ref.caption and f"{target.ref.caption} (line {target.line})"),
               ("Link to", _link(context.link)),
               ("Heading", context.heading and context.heading.describe()),
+              ("Paragraph", context.paragraph and context.paragraph.describe()),
               ("Page title", context.page_title and context.page_title.describe()),
               ("Language", context.language and context.language.describe())]
     return [f"<dt>{label}</dt><dd>{html.escape(text)}</dd>" for label, text in pieces if text]
