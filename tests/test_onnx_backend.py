@@ -287,6 +287,26 @@ def test_caption_cli_without_torch_gives_the_torch_captions(pairs: dict[str, tup
     assert json.loads(done.stderr.strip().splitlines()[-1]) == {"torch": False}
 
 
+def test_onnx_captioning_never_imports_transformers_even_where_installed(pairs: dict[str, tuple[Path, Path]],
+                                                                         tmp_path: Path) -> None:
+    """A machine with transformers but no torch: the onnx back end neither needs nor imports it
+    (importing it costs seconds and prints its warning that PyTorch is missing)."""
+    _, onnx_dir = pairs["vit-gpt2"]
+    sample_images(1)[0].save(tmp_path / "image.png")
+    script = textwrap.dedent("""
+        import json, sys
+        sys.modules["torch"] = None
+        from alttext.cli import main
+        code = main(sys.argv[1:])
+        print(json.dumps({"transformers": "transformers" in sys.modules}), file=sys.stderr)
+        raise SystemExit(code)
+    """)
+    done = subprocess.run([sys.executable, "-c", script, "caption", "--no-cache", "--model", str(onnx_dir),
+                           str(tmp_path / "image.png")], capture_output=True, text=True, cwd=REPO, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert done.stderr.strip().splitlines() == ['{"transformers": false}']
+
+
 def test_cache_keeps_back_ends_apart(pairs: dict[str, tuple[Path, Path]], tmp_path: Path) -> None:
     model_dir, onnx_dir = pairs["vit-gpt2"]
     both = tmp_path / "both"

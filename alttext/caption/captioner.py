@@ -371,7 +371,7 @@ class Captioner:
             from alttext.caption.backends import load_local_model
 
             try:
-                with _loader_bars(shown=self._shows_bar()):
+                with _loader_bars(shown=self._shows_bar(), transformers=self.backend != "onnx"):
                     self._loaded = load_local_model(self.model_name, self.backend, device=self.device,
                                                     dtype=self.dtype, quantize=self.quantize,
                                                     revision=self.revision,
@@ -446,8 +446,14 @@ class Captioner:
 
 
 @contextmanager
-def _loader_bars(*, shown: bool) -> Iterator[None]:
-    """Hide transformers' loading bars where ours would not show either (not a terminal)."""
+def _loader_bars(*, shown: bool, transformers: bool = True) -> Iterator[None]:
+    """Hide transformers' loading bars where ours would not show either (not a terminal).
+
+    The onnx back end loads without transformers: importing it there would only cost time (and
+    print its warning that PyTorch is missing)."""
+    if not transformers:
+        yield
+        return
     try:
         from transformers.utils import logging as transformers_logging
     except ImportError:  # the loader says what is missing
