@@ -11,7 +11,8 @@ The search is alttext's own (np_search.py: transformers' beam and greedy search 
 The first decoder step runs once per image and returns the image's cross-attention keys and
 values, which every later step and beam reuses; only the self-attention history is re-ordered
 between steps. alttext's own exports take those keys and values once per image, shared by its
-beams (their batch axis is named `images`); published graphs take a copy for every beam. Imports onnxruntime, tokenizers, NumPy and Pillow, never torch.
+beams (their batch axis is named `images`); published graphs take a copy for every beam.
+Imports onnxruntime, tokenizers, NumPy and Pillow, never torch.
 """
 
 from __future__ import annotations
@@ -41,7 +42,7 @@ SETTINGS_FILES = ("config.json", "preprocessor_config.json", "tokenizer.json")
 # caption never depends on how many images share its batch.
 MIN_ROWS = 4
 IMAGES_PER_CALL = 16
-ENCODER_IMAGES = 4
+ENCODER_IMAGES = 4  # images per encoder run (see _encode)
 MIN_IMAGES_PER_WORKER = 4  # fewer images than this per core: one worker
 ONNX_TYPES = {"tensor(float)": np.float32, "tensor(float16)": np.float16, "tensor(double)": np.float64}
 PIL_RESAMPLE = {0: 0, 1: 1, 2: 2, 3: 3, 4: 4, 5: 5}  # PIL's own numbering, as transformers saves it
