@@ -383,3 +383,25 @@ def test_fix_with_the_vlm_backend_writes_the_models_answers(folder: str, request
     # The second run asks the model nothing: the answer (or its refusal) is cached.
     assert main(argv) == (0 if status == 1 else 2)
     assert "Loading weights" not in capsys.readouterr().err
+
+
+def test_given_prompts_are_asked_as_they_are_once_each(tiny_smolvlm_dir: Path, tmp_path: Path) -> None:
+    """What `alttext serve` relays: a prompt given per image replaces the template's, and each
+    distinct (image, prompt) is asked once and cached under that prompt."""
+    from PIL import Image
+
+    from alttext.caption.captioner import Captioner
+    from alttext.caption.prompted import Prompt
+
+    image = Image.new("RGB", (64, 48), (20, 120, 200))
+    sales, staff = (Prompt("Answer in JSON.", f"Page title: {title}. Write the alt text.") for title in ("Sales", "Staff"))
+    captioner = Captioner(tiny_smolvlm_dir, backend="vlm", cache=tmp_path / "cache", ocr="off")
+    first = captioner.caption_results([image, image, image], ["a", "b", "c"], prompts=[sales, staff, sales])
+    assert captioner.images_captioned == 2
+    assert first[0].raw == first[2].raw and all(result.raw for result in first)
+    again = captioner.caption_results([image, image], ["a", "b"], prompts=[staff, None])  # None: the template's
+    assert again[0].cached and again[0].raw == first[1].raw
+    assert not again[1].cached and captioner.images_captioned == 3
+    with pytest.raises(ValueError, match="1 prompts for 2 images"):
+        captioner.caption_results([image, image], prompts=[sales])
+    captioner.close()

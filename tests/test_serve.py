@@ -289,6 +289,7 @@ def test_the_prompt_and_the_image_are_read() -> None:
     parsed = parse_chat_request(body, allow_remote=False, max_image_bytes=MAX_IMAGE)
     assert parsed.image == b"abc" and parsed.url is None and parsed.model == "m"
     assert parsed.prompt == "Be brief.\nWrite alt text for this image."
+    assert (parsed.system, parsed.user) == ("Be brief.", "Write alt text for this image.")
 
 
 def test_an_unset_key_variable_stops_the_server(capsys: pytest.CaptureFixture[str],
@@ -335,3 +336,57 @@ def test_fix_through_the_openai_backend_writes_the_served_captions(
         served = ask(client, (project / "fixtures" / "docs" / src).read_bytes()).choices[0].message.content
         assert alt == served, src
     assert KEY not in capsys.readouterr().err
+
+
+def prompted_body(url: str, system: str, user: str) -> dict[str, Any]:
+    return {"model": "m", "messages": [{"role": "system", "content": system},
+                                       {"role": "user", "content": [{"type": "text", "text": user},
+                                                                    {"type": "image_url", "image_url": {"url": url}}]}]}
+
+
+@pytest.fixture(scope="module")
+def vlm_server(tiny_smolvlm_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """A prompted back end served: the tiny SmolVLM with its defaults."""
+    running = start_server(tmp_path_factory.mktemp("serve-vlm"), "--backend", "vlm", "--model", tiny_smolvlm_dir,
+                           "--batch-window-ms", 0)
+    yield running
+    stop_server(running)
+
+
+def test_a_served_prompted_model_is_asked_the_clients_prompt(vlm_server: Server) -> None:
+    """`alttext serve --backend vlm`: each request's own prompt reaches the model (and its cache key),
+    and the answer is the model's, as it is."""
+    image = data_uri(png(5))
+    answers = []
+    for user in ("Page title: Sales. Write the alt text.", "Page title: Sales. Write the alt text.",
+                 "Page title: Staff. Write the alt text."):
+        body = json.dumps(prompted_body(image, "Answer in JSON.", user)).encode()
+        status, _, answer = request(vlm_server, "POST", "/v1/chat/completions", body)
+        assert status == 200, answer
+        answers.append(answer)
+    first, again, _ = answers
+    assert [answer["alttext"]["cached"] for answer in answers] == [False, True, False]
+    assert again["choices"][0]["message"]["content"] == first["choices"][0]["message"]["content"]
+    assert set(first["alttext"]) >= {"alt", "decorative", "error"}
+
+
+def test_fix_through_the_openai_backend_relays_its_prompts_to_a_served_vlm(
+        vlm_server: Server, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    """alttext's openai back end against `alttext serve --backend vlm`: the served model is asked the
+    client's prompt (the page's context), not a prompt of the server's own."""
+    import sqlite3
+
+    (tmp_path / ".git").mkdir()
+    (tmp_path / "chart.png").write_bytes(png(11))
+    (tmp_path / "page.md").write_text("# Quarterly sales\n\nRevenue grew in every region.\n\n![](chart.png)\n",
+                                      encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    argv = ["fix", "page.md", "--backend", "openai", "--api-base", vlm_server.url + "/v1", "--model", "served",
+            "--no-cache", "--ocr", "off"]
+    status = main(argv)
+    err = capsys.readouterr().err
+    # A random model's answer is written as the alt text, or refused as no usable alt text, naming the image.
+    assert status == 1 or (status == 2 and "page.md:5:1: error:" in err), err
+    with sqlite3.connect(vlm_server.project / ".alttext-cache" / "captions.sqlite3") as cache:
+        settings = [row[0] for row in cache.execute("SELECT settings FROM captions")]
+    assert any("template=given" in entry for entry in settings), settings

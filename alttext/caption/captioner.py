@@ -45,6 +45,7 @@ if TYPE_CHECKING:
     from PIL import Image
 
     from alttext.caption.backends import LocalModel
+    from alttext.caption.prompted import Prompt
     from alttext.caption.prompted_path import PromptedPath
 
 __all__ = ["CaptionError", "CaptionResult", "Captioner", "ModelUnavailable", "model_identity"]
@@ -189,7 +190,8 @@ class Captioner:
         return [result.caption or "" for result in results]
 
     def caption_results(
-        self, images: Sequence[Any], names: Sequence[str] | None = None, *, contexts: Sequence[Any] | None = None
+        self, images: Sequence[Any], names: Sequence[str] | None = None, *, contexts: Sequence[Any] | None = None,
+        prompts: Sequence[Prompt | None] | None = None,
     ) -> list[CaptionResult]:
         """One result per image, in order; a bad image gets an error, the others their caption.
 
@@ -197,15 +199,19 @@ class Captioner:
         name them in errors. `contexts` (alttext.context.ImageContext, one per image) is
         what the document says around each image: an encoder-decoder model has no prompt
         to put it in, so it does not change a caption (nor the cache key) here; a prompted
-        back end gets it in its prompt (prompted_path.py).
+        back end gets it in its prompt (prompted_path.py). `prompts` (one or None per image)
+        are asked of a prompted back end as they are, instead of the template's (`alttext
+        serve` relays its clients' this way); the encoder-decoder model takes none.
         Raises ModelUnavailable only if the model is needed and cannot be loaded (also
         for a device or dtype this machine lacks).
         """
         if contexts is not None and len(contexts) != len(images):
             raise ValueError(f"{len(contexts)} contexts for {len(images)} images")
+        if prompts is not None and len(prompts) != len(images):
+            raise ValueError(f"{len(prompts)} prompts for {len(images)} images")
         names = list(names) if names is not None else [describe(image) for image in images]
         if self._prompted is not None:
-            return self._prompted.caption_results(self, images, names, contexts)
+            return self._prompted.caption_results(self, images, names, contexts, prompts)
         results: list[CaptionResult | None] = [None] * len(images)
         unique: dict[str, _Work] = {}
         for position, (digest, error) in enumerate(self._hash_all(images, names)):

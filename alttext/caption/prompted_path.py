@@ -71,7 +71,8 @@ class PromptedPath:
         self._identity: tuple[str, str, str] | None = None
 
     def caption_results(self, captioner: Captioner, images: Sequence[Any], names: Sequence[str],
-                        contexts: Sequence[Any] | None) -> list[CaptionResult]:
+                        contexts: Sequence[Any] | None,
+                        prompts: Sequence[Prompt | None] | None = None) -> list[CaptionResult]:
         results: list[CaptionResult | None] = [None] * len(images)
         works: dict[str, _Work] = {}
         for position, (digest, error) in enumerate(captioner._hash_all(images, names)):
@@ -80,7 +81,7 @@ class PromptedPath:
                 continue
             works.setdefault(digest, _Work(digest, images[position], names[position])).positions.append(position)
         readings = self._readings(captioner, works)
-        asks = self._asks(captioner, works, readings, contexts) if works else {}
+        asks = self._asks(captioner, works, readings, contexts, prompts) if works else {}
         replies = self._replies(captioner, list(asks.values())) if asks else {}
         for key, ask in asks.items():
             reading = readings.get(ask.work.content_hash)
@@ -126,16 +127,19 @@ class PromptedPath:
         return readings
 
     def _asks(self, captioner: Captioner, works: dict[str, _Work], readings: dict[str, TextReading],
-              contexts: Sequence[Any] | None) -> dict[tuple[str, str], _Ask]:
+              contexts: Sequence[Any] | None, prompts: Sequence[Prompt | None] | None) -> dict[tuple[str, str], _Ask]:
+        """One ask per distinct (image, prompt): the prompt given for the image, else the template's."""
         model_id, revision, key = self.identity(captioner)
         asks: dict[tuple[str, str], _Ask] = {}
         for digest, work in works.items():
             reading = readings.get(digest)
             for position in work.positions:
+                given = prompts[position] if prompts is not None else None
                 context = contexts[position] if contexts is not None else None
-                prompt = build_prompt(self.template, context, reading.text if reading else "", captioner.max_alt_length)
-                asked = prompt_key(prompt)
-                settings = f"prompted;backend={self.backend};{key};template={self.template.key};prompt={asked}"
+                prompt = given or build_prompt(self.template, context, reading.text if reading else "",
+                                               captioner.max_alt_length)
+                template = "given" if given else self.template.key  # a given prompt owes the template nothing
+                settings = f"prompted;backend={self.backend};{key};template={template};prompt={prompt_key(prompt)}"
                 asks.setdefault((digest, settings), _Ask(work, prompt, settings)).positions.append(position)
         return asks
 

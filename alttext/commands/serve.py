@@ -14,8 +14,9 @@ EPILOG = """\
 endpoints: GET /v1/models, POST /v1/chat/completions (one image_url content part holding a
 data: URI; the answer's message content is the alt text), GET /health (no key needed).
 The captioner, its options and its cache are those of `alttext caption` ([tool.alttext],
-then the flags). Text parts of a request are accepted but do not change the caption: the
-encoder-decoder model takes no prompt.
+then the flags). A prompted back end (--backend vlm, openai) is asked the request's own text
+(system and user messages) and its answer is returned as it is; the encoder-decoder model
+takes no prompt, so there the text changes nothing.
 Security defaults: binds 127.0.0.1; no key unless --api-key-env names an environment variable
 holding one (then every /v1 request needs Authorization: Bearer KEY); remote image URLs
 refused unless --allow-remote-images; file: and other schemes always refused.
@@ -61,6 +62,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[
 
 
 def run(args: argparse.Namespace) -> int:
+    from alttext.caption.backend_names import PROMPTED_BACKENDS
     from alttext.commands.caption import _options
     from alttext.config import ConfigError
 
@@ -74,14 +76,15 @@ def run(args: argparse.Namespace) -> int:
     captioner = _captioner(options)
     if captioner is None:
         return 2
-    batcher_type, app_type, settings_type, uvicorn = serving
+    batcher_type, app_type, settings_type, caption_batch, uvicorn = serving
     try:
-        batcher = batcher_type(captioner.caption_results, window_s=args.batch_window_ms / 1000,
+        batcher = batcher_type(caption_batch(captioner), window_s=args.batch_window_ms / 1000,
                                max_batch=args.max_batch, max_queue=args.max_queue)
         settings = settings_type(model=args.served_model_name or _served_name(captioner.model_name),
                                  api_key=api_key, max_body_bytes=args.max_body_bytes,
                                  max_image_bytes=args.max_image_bytes,
-                                 allow_remote_images=args.allow_remote_images, fetch_timeout_s=args.fetch_timeout)
+                                 allow_remote_images=args.allow_remote_images, fetch_timeout_s=args.fetch_timeout,
+                                 prompted=captioner.backend in PROMPTED_BACKENDS)
         uvicorn.run(app_type(batcher, settings), host=args.host, port=args.port, log_level=args.log_level)
     except SystemExit:  # uvicorn's way to say it could not start (it logged why: a port in use, ...)
         print(f"alttext: error: the server could not start on {args.host}:{args.port}", file=sys.stderr)
@@ -111,15 +114,15 @@ def _api_key(variable: str | None) -> str | None:
     return key
 
 
-def _imports() -> tuple[Any, Any, Any, Any]:
+def _imports() -> tuple[Any, Any, Any, Any, Any]:
     try:
         import uvicorn
 
-        from alttext.serve.app import ServeSettings, build_app
+        from alttext.serve.app import ServeSettings, build_app, caption_asked
         from alttext.serve.batcher import Batcher
     except ImportError as error:
         raise ImportError(f"alttext serve needs the serve extra: pip install 'alttext[serve]' ({error})") from None
-    return Batcher, build_app, ServeSettings, uvicorn
+    return Batcher, build_app, ServeSettings, caption_asked, uvicorn
 
 
 def _captioner(options: dict[str, Any]) -> Any:

@@ -1,7 +1,10 @@
 """The Starlette application: routes, bearer-token auth, size limits, OpenAI-shaped errors.
 
-Handlers only translate: a request becomes one image handed to the Batcher, its
-CaptionResult becomes a chat.completion. Nothing here captions, caches or cleans.
+Handlers only translate: a request becomes one image with its prompt (an Asked) handed to
+the Batcher, its CaptionResult becomes a chat.completion. Nothing here captions, caches or
+cleans. A prompted back end answers the client's own prompt, so the client gets the model's
+answer as it is (alttext's openai back end reads its JSON); the encoder-decoder captioner's
+answer is the cleaned caption.
 """
 
 from __future__ import annotations
@@ -10,7 +13,7 @@ import asyncio
 import hmac
 import json
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -29,6 +32,27 @@ USER_AGENT = "alttext-serve (fetching an image a client asked to caption)"
 
 
 @dataclass(frozen=True)
+class Asked:
+    """One request's image and the prompt its client sent."""
+
+    image: bytes
+    system: str = ""
+    user: str = ""
+
+
+def caption_asked(captioner: Any) -> Callable[[Sequence[Asked], Sequence[str]], list[Any]]:
+    """The Batcher's batch function: a Captioner call for the batch, each image with its prompt."""
+    from alttext.caption.prompted import Prompt
+
+    def caption(asked: Sequence[Asked], names: Sequence[str]) -> list[Any]:
+        prompts = [Prompt(item.system, item.user, max_length=captioner.max_alt_length)
+                   if item.system or item.user else None for item in asked]
+        return captioner.caption_results([item.image for item in asked], names, prompts=prompts)
+
+    return caption
+
+
+@dataclass(frozen=True)
 class ServeSettings:
     model: str  # the name /v1/models lists and answers carry
     api_key: str | None = None  # None: no auth
@@ -36,6 +60,7 @@ class ServeSettings:
     max_image_bytes: int = 10 * 1024 * 1024
     allow_remote_images: bool = False
     fetch_timeout_s: float = 20.0
+    prompted: bool = False  # a prompted back end: answers go back as the model gave them
 
 
 def build_app(batcher: Batcher, settings: ServeSettings) -> Starlette:
@@ -53,10 +78,14 @@ def build_app(batcher: Batcher, settings: ServeSettings) -> Starlette:
                                   max_image_bytes=settings.max_image_bytes)
         image = await _image(chat, settings)
         try:
-            result = await batcher.submit(image, "the image")
+            result = await batcher.submit(Asked(image, chat.system, chat.user), "the image")
         except QueueFull:
             raise ApiError(503, "the server is busy: too many requests are waiting; retry shortly",
                            kind="server_error", code="queue_full") from None
+        if settings.prompted and result.raw is not None:  # the model's answer to the client's prompt
+            extra = {"cached": result.cached, "alt": result.caption, "decorative": result.decorative,
+                     "error": result.error, "text": result.text, "kind": result.kind}
+            return JSONResponse(completion(result.raw, settings.model, hit_limit=False, extra=extra))
         if result.error is not None:
             raise ApiError(400, result.error, code="invalid_image", param="messages")
         extra = {"cached": result.cached, "raw": result.raw, "text": result.text, "kind": result.kind}

@@ -2,9 +2,10 @@
 caption in, answer out; and the error body every failure uses.
 
 Only what a captioning request needs is read: one `image_url` content part (a `data:`
-URI, or an http(s) URL when remote images are allowed) and the text parts, which are kept
-as the prompt. The encoder-decoder captioner has no prompt input, so the text changes
-nothing in the caption; it is accepted so that clients written for a prompted model work.
+URI, or an http(s) URL when remote images are allowed) and the text parts, kept as the
+prompt: the system messages' text and the user messages' text. A prompted back end is asked
+that prompt as it is (alttext's own openai back end sends the page's context in it); the
+encoder-decoder captioner has no prompt input, so there the text changes nothing.
 """
 
 from __future__ import annotations
@@ -40,8 +41,13 @@ class ChatRequest:
 
     image: bytes | None  # the decoded data: URI
     url: str | None  # an http(s) URL, only when remote images are allowed
-    prompt: str  # the text parts, joined; unused by the encoder-decoder captioner
+    system: str  # the system (and developer) messages' text parts, joined
+    user: str  # the user messages' text parts, joined
     model: str | None
+
+    @property
+    def prompt(self) -> str:
+        return "\n".join(part for part in (self.system, self.user) if part)
 
 
 def parse_chat_request(body: Any, *, allow_remote: bool, max_image_bytes: int) -> ChatRequest:
@@ -55,21 +61,23 @@ def parse_chat_request(body: Any, *, allow_remote: bool, max_image_bytes: int) -
     messages = body.get("messages")
     if not isinstance(messages, list) or not messages:
         raise ApiError(400, "messages must be a non-empty list", param="messages")
-    urls, texts = _content_parts(messages)
+    urls, system, user = _content_parts(messages)
     if len(urls) != 1:
         raise ApiError(400, f"expected exactly one image_url content part, got {len(urls)}", param="messages")
     model = body.get("model")
     image, url = _image_source(urls[0], allow_remote=allow_remote, max_bytes=max_image_bytes)
-    return ChatRequest(image, url, "\n".join(texts), model if isinstance(model, str) else None)
+    return ChatRequest(image, url, "\n".join(system), "\n".join(user), model if isinstance(model, str) else None)
 
 
-def _content_parts(messages: list[Any]) -> tuple[list[str], list[str]]:
-    """The image URLs and the texts of the user and system messages."""
+def _content_parts(messages: list[Any]) -> tuple[list[str], list[str], list[str]]:
+    """The image URLs, the system messages' texts and the other messages' texts."""
     urls: list[str] = []
-    texts: list[str] = []
+    system: list[str] = []
+    user: list[str] = []
     for message in messages:
         if not isinstance(message, dict):
             raise ApiError(400, "each message must be an object", param="messages")
+        texts = system if message.get("role") in ("system", "developer") else user
         content = message.get("content")
         if isinstance(content, str):
             texts.append(content)
@@ -84,7 +92,7 @@ def _content_parts(messages: list[Any]) -> tuple[list[str], list[str]]:
                 if not isinstance(url, str):
                     raise ApiError(400, "image_url.url must be a string", param="messages")
                 urls.append(url)
-    return urls, texts
+    return urls, system, user
 
 
 def _image_source(url: str, *, allow_remote: bool, max_bytes: int) -> tuple[bytes | None, str | None]:
