@@ -1,6 +1,7 @@
 """Dynamic batching: requests that arrive close together share one Captioner call.
 
-Handlers on the event loop `submit` an image and await its result. One worker thread
+Handlers on the event loop `submit` an image (the app sends each with its prompt, an
+app.Asked; the batch function unpacks it) and await its result. One worker thread
 takes the first waiting request, gathers more for a short window (or until the batch is
 full), and captions them all in one `caption_results` call, so the event loop stays free
 and, under load, each model call is a full batch as in an in-process run. The window
