@@ -61,14 +61,10 @@ def export(folder: Path, architecture: Path, layout: str) -> None:
     its decoders `merged` (the default export) or `separate`."""
     from tokenizers import Tokenizer, models
 
-    from alttext.caption.onnx_export import _export_graphs, quantize_int8
-    from alttext.caption.onnx_merge import merge_folder
+    from alttext.caption.onnx_export import write_graphs
 
     model, processor = build_model(architecture, "cpu", "float32")
-    files = _export_graphs(model, folder)
-    files += quantize_int8(folder)
-    if layout == "merged":  # as `alttext export-onnx` writes by default
-        merge_folder(folder, files)
+    write_graphs(model, folder, int8=True, merged=layout == "merged")
     model.config.save_pretrained(folder)
     model.generation_config.save_pretrained(folder)
     processor.save_pretrained(folder)

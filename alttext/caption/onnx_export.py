@@ -31,14 +31,13 @@ import torch
 from torch import nn
 from torch.nn import functional
 
+from alttext.caption.onnx_model import CROSS_BATCH_AXIS
+
 OPSET = 17
 ENCODER_FILE = "encoder_model.onnx"
 DECODER_FILE = "decoder_model.onnx"
 DECODER_WITH_PAST_FILE = "decoder_with_past_model.onnx"
 QUANTIZED_SUFFIX = "_quantized"
-# The batch axis of the with-past decoder's cross-attention inputs in alttext's exports: one row
-# per image, shared by its beams (published graphs name it as the other inputs' and want one per row).
-CROSS_BATCH_AXIS = "images"
 COPIED_FILES = ("config.json", "generation_config.json", "preprocessor_config.json", "tokenizer.json",
                 "tokenizer_config.json", "special_tokens_map.json", "vocab.json", "merges.txt")
 
@@ -137,7 +136,6 @@ def export_onnx(model_name: str, out: str | Path, *, int8: bool = False, check_i
 
     `merged` (the default) writes the two decoders as one `decoder_model_merged.onnx` (see
     onnx_merge.py): the weights they share are stored, loaded and held in memory once."""
-    from alttext.caption.cpu_products import stock_layers
     from alttext.caption.fast_vit_gpt2 import supports
     from alttext.caption.model import ModelUnavailable, load_model
 
@@ -147,19 +145,27 @@ def export_onnx(model_name: str, out: str | Path, *, int8: bool = False, check_i
                                "export-onnx supports those (the default model's kind)")
     folder = Path(out)
     folder.mkdir(parents=True, exist_ok=True)
-    files = _export_graphs(stock_layers(loaded.model), folder)  # exporters know torch's own layers
+    files = write_graphs(loaded.model, folder, int8=int8, merged=merged)
     _copy_settings(loaded, folder)
+    checked, equal = (0, 0)
+    if check_images:
+        checked, equal = check_export(load_model(model_name, device="cpu", dtype="fp32", revision=revision),
+                                      folder, check_images)
+    return ExportReport(folder, tuple(files), checked, equal)
+
+
+def write_graphs(model: Any, folder: Path, *, int8: bool, merged: bool) -> list[str]:
+    """The model's graphs in `folder` (its int8 copies, its decoders merged as asked); the files written."""
+    from alttext.caption.cpu_products import stock_layers
+
+    files = _export_graphs(stock_layers(model), folder)  # exporters know torch's own layers
     if int8:
         files += quantize_int8(folder)
     if merged:
         from alttext.caption.onnx_merge import merge_folder
 
         files = merge_folder(folder, files)
-    checked, equal = (0, 0)
-    if check_images:
-        checked, equal = check_export(load_model(model_name, device="cpu", dtype="fp32", revision=revision),
-                                      folder, check_images)
-    return ExportReport(folder, tuple(files), checked, equal)
+    return files
 
 
 def _export_graphs(model: Any, folder: Path) -> list[str]:

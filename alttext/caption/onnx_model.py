@@ -35,7 +35,10 @@ DECODER = "decoder_model"
 DECODER_WITH_PAST = "decoder_with_past_model"
 DECODER_MERGED = "decoder_model_merged"
 USE_CACHE_BRANCH = "use_cache_branch"
-CROSS_BATCH_AXIS = "images"  # see onnx_export.py: cross-attention inputs once per image, not per beam
+# The batch axis of the with-past decoder's cross-attention inputs in alttext's exports (see
+# onnx_export.py): one row per image, shared by its beams. Published graphs name it as the other
+# inputs' and want one row per beam.
+CROSS_BATCH_AXIS = "images"
 QUANTIZED = "_quantized"
 SETTINGS_FILES = ("config.json", "preprocessor_config.json", "tokenizer.json")
 # Below 4 rows the products may take another kernel path: pad, as the torch loop does, so a
