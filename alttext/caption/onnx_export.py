@@ -31,13 +31,11 @@ import torch
 from torch import nn
 from torch.nn import functional
 
-from alttext.caption.onnx_model import CROSS_BATCH_AXIS
+from alttext.caption.onnx_merge import DECODER_FILE, DECODER_WITH_PAST_FILE
+from alttext.caption.onnx_model import CROSS_BATCH_AXIS, ENCODER, QUANTIZED
 
 OPSET = 17
-ENCODER_FILE = "encoder_model.onnx"
-DECODER_FILE = "decoder_model.onnx"
-DECODER_WITH_PAST_FILE = "decoder_with_past_model.onnx"
-QUANTIZED_SUFFIX = "_quantized"
+ENCODER_FILE = f"{ENCODER}.onnx"
 COPIED_FILES = ("config.json", "generation_config.json", "preprocessor_config.json", "tokenizer.json",
                 "tokenizer_config.json", "special_tokens_map.json", "vocab.json", "merges.txt")
 
@@ -233,7 +231,7 @@ def quantize_int8(folder: Path) -> list[str]:
     root.setLevel(logging.ERROR)  # its advice to pre-process is for static quantization, not this
     try:
         for name in (ENCODER_FILE, DECODER_FILE, DECODER_WITH_PAST_FILE):
-            target = name.replace(".onnx", f"{QUANTIZED_SUFFIX}.onnx")
+            target = name.replace(".onnx", f"{QUANTIZED}.onnx")
             quantize_dynamic(folder / name, folder / target, weight_type=QuantType.QInt8, per_channel=True)
             written.append(target)
     finally:

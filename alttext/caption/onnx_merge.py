@@ -18,17 +18,17 @@ import hashlib
 from pathlib import Path
 from typing import Any
 
-DECODER_FILE = "decoder_model.onnx"
-DECODER_WITH_PAST_FILE = "decoder_with_past_model.onnx"
-DECODER_MERGED_FILE = "decoder_model_merged.onnx"
-QUANTIZED_SUFFIX = "_quantized"
-USE_CACHE_BRANCH = "use_cache_branch"
+from alttext.caption.onnx_model import DECODER, DECODER_MERGED, DECODER_WITH_PAST, QUANTIZED, USE_CACHE_BRANCH
+
+DECODER_FILE = f"{DECODER}.onnx"
+DECODER_WITH_PAST_FILE = f"{DECODER_WITH_PAST}.onnx"
+DECODER_MERGED_FILE = f"{DECODER_MERGED}.onnx"
 
 
 def merge_folder(folder: Path, files: list[str]) -> list[str]:
     """Replace each pair of decoders in `files` (fp32, int8) by its merged graph; the new file list."""
     written = list(files)
-    for suffix in ("", QUANTIZED_SUFFIX):
+    for suffix in ("", QUANTIZED):
         first, with_past = (name.replace(".onnx", f"{suffix}.onnx") for name in (DECODER_FILE, DECODER_WITH_PAST_FILE))
         if first not in files or with_past not in files:
             continue
