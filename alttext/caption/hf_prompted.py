@@ -187,23 +187,12 @@ def load_hf_prompted(
     int8 linear layers on the CPU, as for the default model. Raises ModelUnavailable, in one
     line, when the model cannot be loaded, and ValueError for bad options.
     """
-    from alttext.caption.model import (
-        _check_quantize,
-        locate_model,
-        place_model,
-        require_caption_packages,
-        resolve_device,
-        resolve_dtype,
-    )
+    from alttext.caption.model import place_model, prepare_load
     from alttext.caption.precision import precision_key
 
     if task is not None and task not in FLORENCE2_TASKS:
         raise ValueError(f"unknown Florence-2 task {task!r} (use {', '.join(FLORENCE2_TASKS)})")
-    location = locate_model(name, revision)
-    require_caption_packages()
-    torch_device = resolve_device(device)
-    torch_dtype = resolve_dtype(dtype, torch_device)
-    _check_quantize(quantize, torch_device, torch_dtype)
+    location, torch_device, torch_dtype = prepare_load(name, revision, device, dtype, quantize)
     model, processor = _from_pretrained(location.source, torch_dtype, revision=revision,
                                         local_only=location.local_only, trust_remote_code=trust_remote_code)
     mode = prompt_mode(model.config.model_type, processor, location.source)

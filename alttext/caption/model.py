@@ -117,12 +117,7 @@ def load_model(
     trust_remote_code: bool = False,
 ) -> LoadedModel:
     """Load model, image processor and tokenizer for `name` (hub id or folder)."""
-    # Where the model is comes first: a missing model is reported without importing torch.
-    location = locate_model(name, revision)
-    require_caption_packages()
-    torch_device = resolve_device(device)
-    torch_dtype = resolve_dtype(dtype, torch_device)
-    _check_quantize(quantize, torch_device, torch_dtype)
+    location, torch_device, torch_dtype = prepare_load(name, revision, device, dtype, quantize)
     model, image_processor, tokenizer = _from_pretrained(
         location.source, revision=revision, local_only=location.local_only, trust_remote_code=trust_remote_code
     )
@@ -150,6 +145,19 @@ class ModelLocation:
     def revision(self, requested: str | None) -> str:
         """The folder's fingerprint, else the cached snapshot's commit, else what was asked for."""
         return self.fingerprint or _cached_commit(self.source, requested) or (requested or "unknown")
+
+
+def prepare_load(name: str, revision: str | None, device: str, dtype: str | None,
+                 quantize: str | None) -> tuple[ModelLocation, torch.device, torch.dtype]:
+    """Where the model is, and the device and dtype it will run in, checked before any weights load
+    (for every transformers loader: this module's and hf_prompted's)."""
+    # Where the model is comes first: a missing model is reported without importing torch.
+    location = locate_model(name, revision)
+    require_caption_packages()
+    torch_device = resolve_device(device)
+    torch_dtype = resolve_dtype(dtype, torch_device)
+    _check_quantize(quantize, torch_device, torch_dtype)
+    return location, torch_device, torch_dtype
 
 
 def locate_model(name: str, revision: str | None) -> ModelLocation:
